@@ -1,0 +1,23 @@
+"""Typed decoding errors: each says what is wrong with the input, never a stack trace."""
+
+from opspoor.errors import OpspoorError
+
+
+class MediaError(OpspoorError):
+    """The input could not be turned into pixels."""
+
+
+class UnsupportedMedia(MediaError):
+    """The bytes are not a media format opspoor reads (a text file, random bytes, an empty file)."""
+
+
+class CorruptMedia(MediaError):
+    """The bytes start like a known format but cannot be decoded (truncated or damaged)."""
+
+
+class MediaTooLarge(MediaError):
+    """The file is larger than the configured byte limit."""
+
+
+class DecompressionBomb(MediaError):
+    """The declared image size exceeds the pixel limit; refused before any pixel is decoded."""

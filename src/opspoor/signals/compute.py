@@ -1,0 +1,72 @@
+"""Turn one file's bytes into every signal that applies to it.
+
+Default mode is bit-identical with Meta's reference. Fast mode decodes JPEGs at a reduced DCT scale
+(down to the smallest scale that keeps both sides >= 512 px, the size the reference resizes to anyway)
+and stays within Meta's 10-bit tolerance for quality >= 80; it is used only when asked for (`--fast`),
+because a list made with the reference must match bit for bit where it can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opspoor.media.image import decode_image
+from opspoor.media.limits import MediaLimits
+from opspoor.media.sniff import sniff_kind
+from opspoor.signals.crypto import MD5, SHA1, SHA256
+from opspoor.signals.pdq import REFERENCE_SIDE, dihedral_pixels, hash_pixels, reference_resize
+
+_CRYPTO = (MD5(), SHA1(), SHA256())
+
+
+@dataclass
+class FileSignals:
+    """Everything computed for one file. Cryptographic hashes are set even where decoding fails."""
+
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    pdq: str | None = None
+    pdq_quality: int | None = None
+    pdq_dihedral: list[str] | None = None
+    kind: str = "unknown"  # image, video or unknown, from the content
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    orientation: int | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # further signal types, by name
+
+
+def compute_signals(
+    data: bytes,
+    *,
+    fast: bool = False,
+    dihedral: bool = False,
+    limits: MediaLimits | None = None,
+) -> FileSignals:
+    """Hash `data` in memory. Decoding problems are reported in `.error`, never raised."""
+    from opspoor.media.errors import MediaError
+
+    limits = limits or MediaLimits.from_env()
+    out = FileSignals()
+    out.md5, out.sha1, out.sha256 = (s.from_bytes(data).value for s in _CRYPTO)
+    out.kind = sniff_kind(data[:32])
+    if out.kind == "video":
+        return out
+    try:
+        image = decode_image(data, limits=limits, min_side=REFERENCE_SIDE if fast else None)
+    except MediaError as exc:
+        out.error = str(exc)
+        return out
+    out.kind = "image"
+    out.width, out.height = image.width, image.height
+    out.format, out.orientation = image.format, image.orientation
+    pixels = reference_resize(image.pixels)
+    if dihedral:
+        out.pdq_dihedral, out.pdq_quality = dihedral_pixels(pixels)
+        out.pdq = out.pdq_dihedral[0]
+    else:
+        out.pdq, out.pdq_quality = hash_pixels(pixels)
+    return out

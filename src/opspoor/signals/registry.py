@@ -1,0 +1,26 @@
+"""The one table of signal types: a new hash is a module plus a row here."""
+
+from __future__ import annotations
+
+from opspoor.signals.base import InvalidSignalValue, SignalType
+from opspoor.signals.crypto import MD5, SHA1, SHA256
+from opspoor.signals.pdq import PDQ
+
+_SIGNALS: dict[str, SignalType] = {s.name: s for s in (MD5(), SHA1(), SHA256(), PDQ())}
+
+
+def register(signal: SignalType) -> None:
+    """Add a signal type (video and opspoor's own robust signals register themselves here)."""
+    _SIGNALS[signal.name] = signal
+
+
+def get_signal(name: str) -> SignalType:
+    try:
+        return _SIGNALS[name.strip().lower()]
+    except KeyError:
+        known = ", ".join(sorted(_SIGNALS))
+        raise InvalidSignalValue(f"unknown signal type {name!r}; known: {known}") from None
+
+
+def all_signals() -> list[SignalType]:
+    return list(_SIGNALS.values())
