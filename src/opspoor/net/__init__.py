@@ -1,0 +1,1 @@
+"""Network access: the one hardened fetcher every remote download goes through."""
