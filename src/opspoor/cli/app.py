@@ -43,4 +43,11 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    """Entry point: opspoor's own errors end the run with their message, not a traceback."""
+    from opspoor.errors import OpspoorError
+
+    try:
+        app()
+    except OpspoorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
