@@ -12,6 +12,9 @@ import typer
 from opspoor.cli.files import iter_files
 from opspoor.cli.parallel import map_with_progress
 
+# The keys every JSON line starts with, in this order (agreed contract; more keys may follow).
+RECORD_KEYS = ("path", "md5", "sha1", "sha256", "pdq", "pdq_quality", "error")
+
 
 def hash_path(args: tuple[Path, bool, bool]) -> dict[str, Any]:
     """Hash one file; any problem becomes the record's `error`, so a run never stops on a bad file."""
@@ -30,20 +33,21 @@ def hash_path(args: tuple[Path, bool, bool]) -> dict[str, Any]:
     except OSError as exc:
         record.update(_empty(), error=f"cannot read file: {exc.strerror or exc}")
         return record
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not end a run over a whole seizure
+        record.update(_empty(), error=f"internal error while hashing: {type(exc).__name__}: {exc}")
+        return record
     fields = asdict(signals)
     extra = fields.pop("extra")
     if not dihedral:
         fields.pop("pdq_dihedral")
-    record.update(
-        {k: fields.pop(k) for k in ("md5", "sha1", "sha256", "pdq", "pdq_quality", "error")}
-    )
+    record.update({k: fields.pop(k) for k in RECORD_KEYS[1:]})
     record.update(fields)
     record.update(extra)
     return record
 
 
 def _empty() -> dict[str, Any]:
-    return {"md5": None, "sha1": None, "sha256": None, "pdq": None, "pdq_quality": None}
+    return {k: None for k in RECORD_KEYS[1:]}
 
 
 def register(app: typer.Typer) -> None:
@@ -52,16 +56,29 @@ def register(app: typer.Typer) -> None:
         paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
         fast: Annotated[
-            bool, typer.Option("--fast", help="Reduced-scale JPEG decode (within 10 bits of reference).")
+            bool,
+            typer.Option(
+                "--fast",
+                help="Reduced-scale luma-only JPEG decode: several times faster on big photos, "
+                "within 10 bits of the reference (not bit-identical).",
+            ),
         ] = False,
         dihedral: Annotated[
-            bool, typer.Option("--dihedral", help="Also the 8 rotated/flipped PDQ hashes.")
+            bool, typer.Option("--dihedral", help="Also the 8 rotated/flipped PDQ hashes (pdq_dihedral).")
         ] = False,
-        workers: Annotated[int, typer.Option(help="Processes; 0 means all cores.")] = 0,
+        workers: Annotated[int, typer.Option(min=0, help="Processes; 0 means all cores.")] = 0,
     ) -> None:
         """Compute MD5, SHA-1, SHA-256 and PDQ of every file. Exit code 1 if any file failed."""
         from rich.console import Console
 
+        from opspoor.media.errors import InvalidLimits
+        from opspoor.media.limits import MediaLimits
+
+        try:
+            MediaLimits.from_env()  # a bad setting is one clear message, not one per file
+        except InvalidLimits as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         files = list(iter_files(paths))
         failed = 0
         console = Console()

@@ -21,3 +21,10 @@ class MediaTooLarge(MediaError):
 
 class DecompressionBomb(MediaError):
     """The declared image size exceeds the pixel limit; refused before any pixel is decoded."""
+
+
+class InvalidLimits(OpspoorError, ValueError):
+    """A configured media limit (OPSPOOR_MAX_PIXELS, OPSPOOR_MAX_BYTES) is not a positive integer.
+
+    A configuration mistake, not a property of any one file, so it is not a MediaError.
+    """

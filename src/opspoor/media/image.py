@@ -1,9 +1,10 @@
-"""Decode still images from untrusted bytes into RGB pixel arrays.
+"""Decode still images from untrusted bytes into pixel arrays.
 
-The format is read from the content, never the file name. The declared pixel count is checked
-before any pixel is decoded, so a decompression bomb costs a header read. EXIF orientation is
-reported, not applied: the reference PDQ hashes the stored pixels, and matching handles rotation
-through the dihedral variants.
+The format is read from the content, never the file name, and only from an allow-list of formats
+(Pillow also knows EPS, which shells out to Ghostscript, and dozens of legacy formats we have no
+reason to expose to hostile input). The declared pixel count is checked before any pixel is decoded,
+so a decompression bomb costs a header read. EXIF orientation is reported, not applied: the reference
+PDQ hashes the stored pixels, and matching handles rotation through the dihedral variants.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from opspoor.media.errors import CorruptMedia, DecompressionBomb, MediaTooLarge, UnsupportedMedia
+from opspoor.media.errors import (
+    CorruptMedia,
+    DecompressionBomb,
+    MediaError,
+    MediaTooLarge,
+    UnsupportedMedia,
+)
 from opspoor.media.limits import MediaLimits
 
 # We enforce our own (configurable) pixel limit before decoding; Pillow's global one would raise
@@ -24,20 +31,25 @@ from opspoor.media.limits import MediaLimits
 Image.MAX_IMAGE_PIXELS = None
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-_heif_registered = False
+# Pillow format ids we open. HEIF comes from pillow-heif (a maintained wheel bundling libheif), AVIF
+# from Pillow where built with libavif. Pillow's JPEG opener also returns "MPO" images: camera JPEGs
+# that carry extra preview pictures.
+FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "DIB", "TIFF", "HEIF", "AVIF")
+_JPEG_FORMATS = frozenset({"JPEG", "MPO"})
+_open_formats: list[str] = []
 
-
-def _register_heif() -> None:
-    """HEIC support comes from pillow-heif, a maintained wheel; without it HEIC is 'unsupported'."""
-    global _heif_registered
-    if _heif_registered:
-        return
-    _heif_registered = True
-    try:
-        from pillow_heif import register_heif_opener
-    except ImportError:  # pragma: no cover - the wheel is a declared dependency
-        return
-    register_heif_opener()
+def _formats() -> list[str]:
+    """FORMATS that this Pillow can open (registering pillow-heif on first use)."""
+    if not _open_formats:
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:  # pragma: no cover - the wheel is a declared dependency
+            pass
+        else:
+            register_heif_opener()
+        Image.init()
+        _open_formats.extend(f for f in FORMATS if f in Image.OPEN)
+    return _open_formats
 
 
 @dataclass(frozen=True)
@@ -77,60 +89,83 @@ def read_limited(path: Path, limits: MediaLimits | None = None) -> bytes:
 
 
 def decode_image(
-    data: bytes, *, limits: MediaLimits | None = None, min_side: int | None = None
+    data: bytes,
+    *,
+    limits: MediaLimits | None = None,
+    min_side: int | None = None,
+    grey: bool = False,
 ) -> DecodedImage:
-    """Decode `data` into pixels.
+    """Decode `data` into pixels; raise a MediaError subclass (and only that) when it cannot be.
 
     `min_side`, where given, lets JPEG decoding use DCT scaling (1/2, 1/4, 1/8) down to the
-    smallest scale that still keeps both sides at least `min_side` pixels: an 8x cheaper decode
-    for big photos that are going to be resized anyway.
+    smallest scale that still keeps both sides at least `min_side` pixels: a much cheaper decode
+    for big photos that are going to be resized anyway. `grey=True` lets a JPEG decode only its
+    luma (Y) plane, skipping chroma upsampling and colour conversion; other formats still come
+    back as RGB. Both are for fast mode only: they change pixels slightly.
     """
-    limits = limits or MediaLimits()
+    limits = limits or MediaLimits.from_env()
     if not data:
         raise UnsupportedMedia("empty file (0 bytes)")
     if len(data) > limits.max_bytes:
         raise MediaTooLarge(f"{len(data)} bytes, over the limit of {limits.max_bytes} bytes")
-    _register_heif()
+    formats = _formats()
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(data), formats=formats)
     except UnidentifiedImageError as exc:
-        raise UnsupportedMedia("not an image in a supported format") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptMedia(f"unreadable image header: {exc}") from exc
+        raise UnsupportedMedia(
+            "not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC, AVIF)"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - hostile headers trip many kinds of parser error
+        raise CorruptMedia(f"unreadable image header: {_describe(exc)}") from exc
     try:
-        return _decode_opened(im, limits, min_side)
+        return _decode_opened(im, limits, min_side, grey)
     finally:
         im.close()
 
 
-def _decode_opened(im: Image.Image, limits: MediaLimits, min_side: int | None) -> DecodedImage:
+def _decode_opened(
+    im: Image.Image, limits: MediaLimits, min_side: int | None, grey: bool
+) -> DecodedImage:
     width, height = im.size
     if width <= 0 or height <= 0:
         raise CorruptMedia(f"image declares an empty size {width}x{height}")
     if width * height > limits.max_pixels:
         raise DecompressionBomb(
             f"image declares {width}x{height} = {width * height} pixels, "
-            f"over the limit of {limits.max_pixels}"
+            f"over the limit of {limits.max_pixels} (OPSPOOR_MAX_PIXELS)"
         )
     fmt = im.format or "unknown"
     mode = im.mode
     orientation = _orientation(im)
     scale = 1
-    if min_side is not None and fmt == "JPEG" and mode in ("RGB", "L", "YCbCr"):
-        target = _draft_target(width, height, min_side)
-        if target is not None:
-            im.draft(mode, target)
-            scale = max(1, width // im.size[0])
     try:
-        if getattr(im, "n_frames", 1) > 1:
-            im.seek(0)  # animated GIF/WebP: the first frame, as a browser shows it first
-        im.load()
-        pixels = _to_array(im)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptMedia(f"image data is truncated or damaged: {exc}") from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if fmt in _JPEG_FORMATS and (min_side is not None or grey):
+                scale = _draft(im, min_side, grey)
+            # Animated GIF/WebP/PNG open on their first frame, the one a viewer shows first.
+            im.load()
+            pixels = _to_array(im)
+    except MediaError:
+        raise
+    except MemoryError as exc:
+        raise MediaTooLarge(f"not enough memory to decode {width}x{height} pixels") from exc
+    except Exception as exc:  # noqa: BLE001 - decoders of hostile data fail in many ways
+        raise CorruptMedia(f"image data is truncated or damaged: {_describe(exc)}") from exc
     return DecodedImage(pixels, fmt, mode, width, height, orientation, scale)
+
+
+def _draft(im: Image.Image, min_side: int | None, grey: bool) -> int:
+    """Ask libjpeg for a reduced decode; return the DCT scale it will use (1, 2, 4 or 8)."""
+    width, height = im.size
+    target = _draft_target(width, height, min_side) if min_side is not None else None
+    if target is None and not (grey and im.mode == "RGB"):
+        return 1
+    im.draft("L" if grey and im.mode == "RGB" else im.mode, target)
+    # Pillow rounds the reduced size up, so the ratio is a little under the scale for odd sizes.
+    return max(1, round(width / im.size[0]))
 
 
 def _draft_target(width: int, height: int, min_side: int) -> tuple[int, int] | None:
@@ -139,6 +174,11 @@ def _draft_target(width: int, height: int, min_side: int) -> tuple[int, int] | N
         return None
     # draft() picks the largest reduction whose result is still at least this size on both sides.
     return (max(min_side, 1), max(min_side, 1))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _orientation(im: Image.Image) -> int:

@@ -2,7 +2,8 @@
 
 Default mode is bit-identical with Meta's reference. Fast mode decodes JPEGs at a reduced DCT scale
 (down to the smallest scale that keeps both sides >= 512 px, the size the reference resizes to anyway)
-and stays within Meta's 10-bit tolerance for quality >= 80; it is used only when asked for (`--fast`),
+and only their luma plane, then hashes with the NumPy restatement of the reference (pdq_fast). It
+stays within Meta's 10-bit tolerance for quality >= 80; it is used only when asked for (`--fast`),
 because a list made with the reference must match bit for bit where it can.
 """
 
@@ -16,6 +17,7 @@ from opspoor.media.limits import MediaLimits
 from opspoor.media.sniff import sniff_kind
 from opspoor.signals.crypto import MD5, SHA1, SHA256
 from opspoor.signals.pdq import REFERENCE_SIDE, dihedral_pixels, hash_pixels, reference_resize
+from opspoor.signals.pdq_fast import hash_pixels_fast
 
 _CRYPTO = (MD5(), SHA1(), SHA256())
 
@@ -35,6 +37,7 @@ class FileSignals:
     height: int | None = None
     format: str | None = None
     orientation: int | None = None
+    decode_scale: int | None = None  # 1 for a full decode; 2, 4 or 8 where fast mode reduced it
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # further signal types, by name
 
@@ -56,17 +59,23 @@ def compute_signals(
     if out.kind == "video":
         return out
     try:
-        image = decode_image(data, limits=limits, min_side=REFERENCE_SIDE if fast else None)
+        if fast:
+            image = decode_image(data, limits=limits, min_side=REFERENCE_SIDE, grey=True)
+        else:
+            image = decode_image(data, limits=limits)
     except MediaError as exc:
         out.error = str(exc)
         return out
     out.kind = "image"
     out.width, out.height = image.width, image.height
     out.format, out.orientation = image.format, image.orientation
+    out.decode_scale = image.scale
     pixels = reference_resize(image.pixels)
     if dihedral:
         out.pdq_dihedral, out.pdq_quality = dihedral_pixels(pixels)
         out.pdq = out.pdq_dihedral[0]
+    elif fast:
+        out.pdq, out.pdq_quality = hash_pixels_fast(pixels)
     else:
         out.pdq, out.pdq_quality = hash_pixels(pixels)
     return out
