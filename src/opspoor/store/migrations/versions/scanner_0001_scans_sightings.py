@@ -109,12 +109,8 @@ def upgrade() -> None:
         sa.Column("matches", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_scan_sightings"),
-        sa.ForeignKeyConstraint(
-            ["scan_id"], ["scan_scans.id"], name="fk_scan_sightings_scan_id_scan_scans"
-        ),
-        sa.ForeignKeyConstraint(
-            ["page_id"], ["scan_pages.id"], name="fk_scan_sightings_page_id_scan_pages"
-        ),
+        sa.ForeignKeyConstraint(["scan_id"], ["scan_scans.id"], name="fk_scan_sightings_scan_id_scan_scans"),
+        sa.ForeignKeyConstraint(["page_id"], ["scan_pages.id"], name="fk_scan_sightings_page_id_scan_pages"),
         sa.UniqueConstraint("page_id", "media_url", name="uq_scan_sightings_page_id"),
     )
     for column in ("scan_id", "page_id", "sha256", "pdq", "host", "country"):

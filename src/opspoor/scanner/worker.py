@@ -1,0 +1,230 @@
+"""A page worker: fetch one page, find its media, fetch and hash each media item in memory, match
+it, record page and sightings. The same class runs in-process (single-process scan) and inside a
+Ray actor (distributed scan).
+
+Media bytes live only in memory, from the fetch to the end of hashing; nothing is written to disk.
+Each media URL is fetched at most once per worker and scan (a site's logo on every page costs one
+download); its result is reused for every page that embeds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from opspoor.net.fetch import BadURL, BlockedAddress, FetchError
+from opspoor.scanner import fetching
+from opspoor.scanner.errors import OutOfScope, RobotsDisallowed, ScannerError
+from opspoor.scanner.extract import decode_html, extract
+from opspoor.scanner.geo import country_of
+from opspoor.scanner.ratelimit import HostLimiter
+from opspoor.scanner.record import Recorder
+from opspoor.scanner.records import (
+    ERROR,
+    MATCHED_VERDICTS,
+    SKIPPED,
+    MediaResult,
+    PageJob,
+    PageOutcome,
+    PageRecord,
+    SightingRecord,
+)
+from opspoor.scanner.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache
+from opspoor.scanner.scope import Scope, host_key
+from opspoor.scanner.settings import ScanSettings
+from opspoor.store.lists import utcnow
+
+# Some servers send images as a generic binary type; the content decides what it is.
+_GENERIC_TYPES = ("application/octet-stream", "binary/octet-stream")
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Everything a worker needs, picklable (sent to Ray workers as is)."""
+
+    scan_id: int
+    store_url: str
+    seeds: tuple[str, ...]
+    settings: ScanSettings
+
+    def scope(self) -> Scope:
+        return Scope.build(self.settings.scope, self.seeds, self.settings.extra_hosts)
+
+
+def hash_and_match(data: bytes, matcher: Any, lists: Sequence[str] | None) -> MediaResult:
+    """Every applicable signal of `data`, and the matcher's verdict. Runs in a hashing thread."""
+    from opspoor.signals.compute import compute_signals
+
+    signals = compute_signals(data)
+    result = MediaResult(
+        verdict="unknown",
+        kind=signals.kind,
+        width=signals.width,
+        height=signals.height,
+        md5=signals.md5,
+        sha1=signals.sha1,
+        sha256=signals.sha256,
+        pdq=signals.pdq,
+        pdq_quality=signals.pdq_quality,
+        extra=dict(signals.extra) or None,
+        error=signals.error,
+    )
+    if matcher is not None:
+        verdict = matcher.match_file(signals, lists=lists)
+        result.verdict = verdict.verdict
+        result.matches = [m.as_dict() for m in verdict.matches]
+    if result.verdict == "unknown" and signals.error and signals.kind == "unknown":
+        result.verdict = ERROR  # not media we can read; the exact hashes are still kept
+    return result
+
+
+class PageWorker:
+    def __init__(self, context: ScanContext, *, share: int = 1, matcher: Any = None) -> None:
+        self.context = context
+        self.settings = context.settings.for_share(share)
+        self.scope = context.scope()
+        self._matcher = matcher
+        self._limiter = HostLimiter(self.settings.host_rate, self.settings.host_concurrency)
+        self._robots = RobotsCache(self._fetch_robots)
+        self._media_cache: dict[str, asyncio.Task[MediaResult]] = {}
+        self._media_slots = asyncio.Semaphore(self.settings.media_concurrency)
+        self._client = fetching.scoped_client(
+            self.scope,
+            connections=self.settings.media_concurrency + self.settings.page_concurrency,
+            timeout=max(self.settings.page_timeout, self.settings.media_timeout),
+        )
+        threads = self.settings.hash_threads or len(os.sched_getaffinity(0))
+        self._hash_pool = ThreadPoolExecutor(threads, thread_name_prefix="opspoor-hash")
+        self._recorder = Recorder(context.store_url, context.scan_id)
+
+    async def start(self) -> None:
+        """Build the matcher (reads the lists from the store) unless one was given."""
+        if self._matcher is None:
+            self._matcher = await asyncio.to_thread(self._load_matcher)
+
+    def _load_matcher(self) -> Any:
+        from opspoor.matching.engine import Matcher
+        from opspoor.store.db import make_engine, session_factory
+
+        factory = session_factory(make_engine(self.context.store_url))
+        lists = list(self.settings.lists) if self.settings.lists else None
+        return Matcher.from_store(factory, lists)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+        self._hash_pool.shutdown(wait=True)
+        self._recorder.close()
+
+    # -- fetching ---------------------------------------------------------------------------
+    async def _fetch_robots(self, url: str) -> RobotsAnswer:
+        try:
+            async with self._limiter.slot(host_key(url)):
+                got = await fetching.get(
+                    self._client,
+                    url,
+                    max_bytes=ROBOTS_MAX_BYTES,
+                    timeout=self.settings.page_timeout,
+                    allowed_content_types=None,
+                    allow_private=self.settings.allow_private,
+                )
+        except (BlockedAddress, BadURL, OutOfScope):
+            raise  # the site itself is refused; every URL on it reports why
+        except FetchError:
+            return RobotsAnswer(None, "")
+        return RobotsAnswer(got.status, got.content.decode("utf-8", errors="replace"))
+
+    async def _get(self, url: str, *, max_bytes: int, timeout: float, types: Sequence[str]) -> Any:
+        fetching.check_scope(self.scope, url)
+        host = host_key(url)
+        if self.settings.robots == "obey":
+            if not await self._robots.allowed(url):
+                raise RobotsDisallowed(f"robots.txt of {host} disallows {url}")
+            delay = await self._robots.crawl_delay(url)
+            if delay:
+                self._limiter.slow_down(host, delay)
+        async with self._limiter.slot(host):
+            return await fetching.get(
+                self._client,
+                url,
+                max_bytes=max_bytes,
+                timeout=timeout,
+                allowed_content_types=types,
+                allow_private=self.settings.allow_private,
+            )
+
+    # -- pages ------------------------------------------------------------------------------
+    async def crawl_page(self, job: PageJob) -> PageOutcome:
+        page = PageRecord(url=job.url, host=host_key(job.url), depth=job.depth, fetched_at=utcnow())
+        outcome = PageOutcome(url=job.url, depth=job.depth)
+        sightings: list[SightingRecord] = []
+        try:
+            fetched = await self._get(
+                job.url,
+                max_bytes=self.settings.page_max_bytes,
+                timeout=self.settings.page_timeout,
+                types=self.settings.page_types,
+            )
+        except (FetchError, ScannerError) as exc:
+            page.error = outcome.error = str(exc)
+        else:
+            page.http_status, page.ip = fetched.status, fetched.ip
+            page.country = country_of(fetched.ip)
+            if fetched.status >= 400:
+                page.error = outcome.error = f"HTTP {fetched.status}"
+            else:
+                html = decode_html(fetched.content, fetched.headers.get("content-type"))
+                base = fetched.final_url  # links are relative to where a redirect led
+                del fetched
+                found = await asyncio.to_thread(extract, html, base)
+                outcome.links = found.links
+                page.links_count = len(found.links)
+                results = await asyncio.gather(*(self._media(ref.url) for ref in found.media))
+                seen_at = utcnow()
+                for ref, result in zip(found.media, results, strict=True):
+                    sightings.append(
+                        SightingRecord(ref.url, host_key(ref.url), ref.found_as, seen_at, result)
+                    )
+        outcome.media = len(sightings)
+        outcome.matched = sum(s.media.verdict in MATCHED_VERDICTS for s in sightings)
+        await asyncio.to_thread(self._recorder.write_page, page, sightings)
+        return outcome
+
+    # -- media ------------------------------------------------------------------------------
+    async def _media(self, url: str) -> MediaResult:
+        task = self._media_cache.get(url)
+        if task is None:
+            task = self._media_cache[url] = asyncio.ensure_future(self._fetch_media(url))
+        return await task
+
+    async def _fetch_media(self, url: str) -> MediaResult:
+        async with self._media_slots:
+            try:
+                fetched = await self._get(
+                    url,
+                    max_bytes=self.settings.media_max_bytes,
+                    timeout=self.settings.media_timeout,
+                    types=self.settings.media_types + _GENERIC_TYPES,
+                )
+            except (OutOfScope, RobotsDisallowed) as exc:
+                return MediaResult(verdict=SKIPPED, error=str(exc))
+            except FetchError as exc:
+                return MediaResult(verdict=ERROR, error=str(exc))
+            status, ip = fetched.status, fetched.ip
+            content_type = fetched.headers.get("content-type")
+            size = len(fetched.content)
+            if status >= 300:
+                result = MediaResult(verdict=ERROR, error=f"HTTP {status}")
+            else:
+                loop = asyncio.get_running_loop()
+                lists = list(self.settings.lists) if self.settings.lists else None
+                result = await loop.run_in_executor(
+                    self._hash_pool, hash_and_match, fetched.content, self._matcher, lists
+                )
+            del fetched  # the bytes go now; only what was computed from them stays
+        result.http_status, result.ip, result.country = status, ip, country_of(ip)
+        result.content_type, result.size = content_type, size
+        return result
