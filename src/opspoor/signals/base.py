@@ -33,6 +33,9 @@ class SignalType(ABC):
     # Exact signals match only on equality; others match within a distance threshold.
     exact: ClassVar[bool]
     default_threshold: ClassVar[int] = 0
+    # A valid value in canonical form, for documentation and for the shared contract test
+    # (tests/test_signals_contract.py) of types that cannot be computed from bytes or one image.
+    example: ClassVar[str | None] = None
 
     @abstractmethod
     def parse(self, text: str) -> str:
