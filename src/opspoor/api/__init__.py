@@ -1,0 +1,1 @@
+"""The hash-check HTTP service: app factory, routes per resource, auth, errors, limits, metrics."""

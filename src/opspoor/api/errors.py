@@ -1,0 +1,171 @@
+"""Errors as clear HTTP answers: every error body is `ErrorBody`, and no client ever sees a traceback.
+
+Typed errors from the rest of opspoor map to status codes here, in one table, so routes just raise.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from opspoor.api.models import ErrorBody, ErrorDetail
+from opspoor.errors import OpspoorError
+
+log = logging.getLogger("opspoor.api")
+
+
+class ApiError(OpspoorError):
+    """An error with its HTTP status and a short machine-readable code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.headers = headers or {}
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class BodyTooLarge(ApiError):
+    status, code = 413, "body_too_large"
+
+
+class Unprocessable(ApiError):
+    status, code = 422, "invalid_input"
+
+
+class UnsupportedType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class RateLimited(ApiError):
+    status, code = 429, "rate_limited"
+
+
+class NotReady(ApiError):
+    status, code = 503, "not_ready"
+
+
+def request_id(request: Request) -> str:
+    return getattr(request.state, "request_id", "") or request.scope.get("opspoor.request_id", "")
+
+
+def _body(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    rid = request_id(request)
+    body = ErrorBody(error=code, message=message, details=details or [], request_id=rid)
+    return JSONResponse(
+        body.model_dump(), status_code=status, headers={**(headers or {}), "X-Request-ID": rid}
+    )
+
+
+def _typed_status(exc: OpspoorError) -> tuple[int, str]:
+    """Status and code for the typed errors of the other parts of opspoor."""
+    from opspoor.lists.errors import (
+        AmbiguousValue,
+        ConcurrentChange,
+        EntryNotFound,
+        InvalidEntry,
+        ListExists,
+        ListNotFound,
+    )
+    from opspoor.net.fetch import (
+        BadContentType,
+        BadURL,
+        BlockedAddress,
+        FetchFailed,
+        FetchTimeout,
+        ResponseTooLarge,
+    )
+    from opspoor.signals.base import InvalidSignalValue
+
+    table: list[tuple[type[OpspoorError], int, str]] = [
+        (ListNotFound, 404, "not_found"),
+        (EntryNotFound, 404, "not_found"),
+        (ListExists, 409, "conflict"),
+        (ConcurrentChange, 409, "conflict"),
+        (AmbiguousValue, 422, "invalid_input"),
+        (InvalidEntry, 422, "invalid_input"),
+        (InvalidSignalValue, 422, "invalid_input"),
+        (BadURL, 422, "bad_url"),
+        (BlockedAddress, 422, "blocked_address"),
+        (ResponseTooLarge, 413, "body_too_large"),
+        (BadContentType, 415, "unsupported_media_type"),
+        (FetchTimeout, 504, "upstream_timeout"),
+        (FetchFailed, 502, "upstream_failed"),
+    ]
+    for kind, status, code in table:
+        if isinstance(exc, kind):
+            return status, code
+    return 400, "bad_request"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _body(request, exc.status, exc.code, str(exc), headers=exc.headers)
+
+    @app.exception_handler(OpspoorError)
+    async def _opspoor_error(request: Request, exc: OpspoorError) -> JSONResponse:
+        status, code = _typed_status(exc)
+        return _body(request, status, code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            ErrorDetail(
+                location=".".join(str(p) for p in err.get("loc", ())),
+                message=str(err.get("msg", "invalid")),
+            )
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{d.location}: {d.message}" for d in details[:5]) or "invalid request"
+        return _body(request, 422, "invalid_input", f"invalid request: {summary}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+            413: "body_too_large",
+        }
+        return _body(
+            request,
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        # The trace goes to the server log only; the client gets the request id to quote.
+        log.exception("unhandled error in request %s", request_id(request))
+        return _body(request, 500, "internal", "internal error; quote the request id when reporting it")

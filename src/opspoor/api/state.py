@@ -1,0 +1,136 @@
+"""What one server process holds: store, matcher, who may see which list, key cache, rate limits.
+
+The matcher follows list changes through `refresh()`, called by a background task every
+`refresh_interval` seconds; the same pass re-reads list ownership and shares, so a list created or
+shared through another server process becomes visible within about one interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from opspoor.api.keys import KeyInfo, hash_key, shares_by_tenant, verify_key
+from opspoor.api.settings import Settings
+from opspoor.matching.engine import Matcher
+from opspoor.store.db import make_engine, migrate, session_factory
+from opspoor.store.lists import HashList
+
+log = logging.getLogger("opspoor.api")
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+@dataclass
+class RateLimiter:
+    """Token bucket per key, in this process's memory (each worker process limits on its own)."""
+
+    rate: float
+    burst: int
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """0 if the call may go ahead, else the seconds until it may."""
+        now = time.monotonic() if now is None else now
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate if self.rate > 0 else math.inf
+
+
+class ServiceState:
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.db_url)
+        self.factory: sessionmaker[Session] = session_factory(self.engine)
+        self.matcher: Matcher | None = None
+        self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+        self._keys: dict[str, tuple[KeyInfo | None, float]] = {}
+        self._visible: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+        self.last_refresh = 0.0  # time.monotonic() of the last successful refresh
+        self.refresh_error: str | None = None
+
+    # -- start-up and keeping in step --------------------------------------------------------
+    def start(self) -> None:
+        migrate(self.engine)
+        self.matcher = Matcher.from_store(self.factory)
+        self.reload_visibility()
+        self.last_refresh = time.monotonic()
+
+    def refresh(self) -> None:
+        """Apply list changes and re-read visibility (runs in a worker thread)."""
+        if self.matcher is None:
+            return
+        self.matcher.refresh()
+        self.reload_visibility()
+        self.last_refresh = time.monotonic()
+
+    async def refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.refresh_interval)
+            try:
+                await asyncio.to_thread(self.refresh)
+                self.refresh_error = None
+            except Exception as exc:  # noqa: BLE001 - keep serving from the last good index
+                self.refresh_error = f"{type(exc).__name__}: {exc}"
+                log.warning("index refresh failed: %s", self.refresh_error)
+
+    def staleness(self) -> float:
+        return time.monotonic() - self.last_refresh if self.last_refresh else math.inf
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- who sees which list ----------------------------------------------------------------
+    def reload_visibility(self) -> None:
+        with self.factory() as session:
+            owned: dict[str, set[str]] = {}
+            for name, owner in session.execute(select(HashList.name, HashList.owner_tenant)):
+                if owner:
+                    owned.setdefault(owner, set()).add(name)
+            shared = shares_by_tenant(session)
+        visible = {
+            tenant: frozenset(owned.get(tenant, set()) | shared.get(tenant, set()))
+            for tenant in set(owned) | set(shared)
+        }
+        with self._lock:
+            self._visible = visible
+
+    def visible_lists(self, tenant: str) -> frozenset[str]:
+        return self._visible.get(tenant, frozenset())
+
+    # -- keys ---------------------------------------------------------------------------------
+    def authenticate(self, key: str) -> KeyInfo | None:
+        """The key's grants, from a short per-process cache (see Settings.key_cache_seconds)."""
+        digest = hash_key(key)
+        now = time.monotonic()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        with self.factory() as session:
+            info = verify_key(session, key)
+        if len(self._keys) > 10_000:  # a flood of made-up keys must not grow memory without bound
+            self._keys.clear()
+        self._keys[digest] = (info, now + self.settings.key_cache_seconds)
+        return info
+
+    def forget_keys(self) -> None:
+        self._keys.clear()
