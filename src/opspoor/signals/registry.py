@@ -5,8 +5,11 @@ from __future__ import annotations
 from opspoor.signals.base import InvalidSignalValue, SignalType
 from opspoor.signals.crypto import MD5, SHA1, SHA256
 from opspoor.signals.pdq import PDQ
+from opspoor.signals.vpdq import VPDQSignal, VPDQTrimSignal
 
-_SIGNALS: dict[str, SignalType] = {s.name: s for s in (MD5(), SHA1(), SHA256(), PDQ())}
+_SIGNALS: dict[str, SignalType] = {
+    s.name: s for s in (MD5(), SHA1(), SHA256(), PDQ(), VPDQSignal(), VPDQTrimSignal())
+}
 
 
 def register(signal: SignalType) -> None:
