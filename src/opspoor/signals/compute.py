@@ -57,6 +57,10 @@ def compute_signals(
     out.md5, out.sha1, out.sha256 = (s.from_bytes(data).value for s in _CRYPTO)
     out.kind = sniff_kind(data[:32])
     if out.kind == "video":
+        # Video (signals/vpdq.py): vpdq, vpdq_trim, dense query frames and the video's facts -> .extra
+        from opspoor.signals.vpdq import fill_file_signals
+
+        fill_file_signals(out, data, max_bytes=limits.max_bytes)
         return out
     try:
         if fast:

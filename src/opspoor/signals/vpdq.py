@@ -25,7 +25,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,6 +58,9 @@ FRAME_MIN_QUALITY = PDQ_MIN_QUALITY
 QUERY_MATCH_PERCENT = 80.0
 TARGET_MATCH_PERCENT = 0.0
 CONFIDENT_MATCH_PERCENT = 80.0
+
+if TYPE_CHECKING:
+    from opspoor.signals.compute import FileSignals
 
 _LINE = re.compile(r"(\d+),(\d{1,3}),([0-9a-fA-F]{64}),(\d+(?:\.\d+)?)")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -311,3 +314,21 @@ def video_signals(
     if dense_seconds_per_frame is not None:
         extra[VPDQ_DENSE] = to_text(hashes.dense)
     return extra
+
+
+def fill_file_signals(out: FileSignals, data: bytes, *, max_bytes: int | None = None) -> None:
+    """The video part of `compute_signals`: set `out.extra` (see video_signals), the frame size and
+    the container; a decoding problem goes into `out.error`, as for photos."""
+    from opspoor.media.errors import MediaError
+
+    limits = VideoLimits.from_env()
+    if max_bytes is not None:
+        limits = VideoLimits(max_bytes, limits.max_frame_pixels, limits.max_seconds, limits.max_frames)
+    try:
+        extra = video_signals(data, limits=limits)
+    except MediaError as exc:
+        out.error = str(exc)
+        return
+    out.extra.update(extra)
+    out.width, out.height = extra["video"]["width"], extra["video"]["height"]
+    out.format = extra["video"]["container"]
