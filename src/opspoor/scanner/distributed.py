@@ -82,7 +82,7 @@ async def scan_on_ray_async(
         raise ScannerError("workers must be at least 1")
     ray = ensure_ray()
     seeds = check_seeds(seeds)
-    _, factory = await asyncio.to_thread(open_store, store_url)
+    engine, factory = await asyncio.to_thread(open_store, store_url)
     scan_id = open_scan(factory, seeds, settings, requested_by)
     context = ScanContext(scan_id, store_url, tuple(seeds), settings)
     actor_cls = ray.remote(num_cpus=1, max_concurrency=1000)(RayPageWorker)
@@ -113,9 +113,12 @@ async def scan_on_ray_async(
         finally:
             for actor in actors:
                 ray.kill(actor)
-            summary = await asyncio.to_thread(
-                close_scan, factory, scan_id, settings, time.perf_counter() - started, error
-            )
+            try:
+                summary = await asyncio.to_thread(
+                    close_scan, factory, scan_id, settings, time.perf_counter() - started, error
+                )
+            finally:
+                engine.dispose()
     return summary
 
 

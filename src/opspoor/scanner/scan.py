@@ -156,7 +156,7 @@ async def scan_async(
 ) -> ScanSummary:
     """Crawl from `seeds` in this process and record everything in the store at `store_url`."""
     seeds = check_seeds(seeds)
-    _, factory = await asyncio.to_thread(open_store, store_url)
+    engine, factory = await asyncio.to_thread(open_store, store_url)
     if scan_id is None:
         scan_id = open_scan(factory, seeds, settings, requested_by)
     started = time.perf_counter()
@@ -178,9 +178,12 @@ async def scan_async(
         raise
     finally:
         await worker.close()
-        summary = await asyncio.to_thread(
-            close_scan, factory, scan_id, settings, time.perf_counter() - started, error
-        )
+        try:
+            summary = await asyncio.to_thread(
+                close_scan, factory, scan_id, settings, time.perf_counter() - started, error
+            )
+        finally:
+            engine.dispose()
     return summary
 
 

@@ -127,3 +127,74 @@ class TestSite:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass
+class SampleSite:
+    """The scanner tests' fixture site: which images are where, and which are on the list."""
+
+    site: TestSite
+    known: dict[str, bytes]  # media path -> bytes, for images that go on the test list
+    unknown: dict[str, bytes]
+    expected: set[tuple[str, str]]  # (page URL, media URL) of every embedded image
+    pages: list[str]  # URLs of the in-scope pages that exist
+
+
+def build_sample_site(site: TestSite, photos: list[bytes], elsewhere: str) -> SampleSite:
+    """Pages embedding 8 photos in every way the extractor knows; `elsewhere` is the origin of a
+    host that is out of scope (it must never be contacted).
+
+    / links to the pages, to a robots-disallowed page and to `elsewhere`;
+    /mixed.html: 2 listed photos (k0, k1) and 2 unlisted (u0, u1), via img, srcset, picture and CSS;
+    /unrelated.html: 3 unlisted photos (u2, u3, u4) via img, og:image and a link to the file;
+    /again.html: k0 again (same URL: one download, two sightings) and u5 in a <style> block;
+    /private/hidden.html: disallowed by robots.txt; it embeds u5 too.
+    """
+    if len(photos) < 8:
+        raise ValueError("the sample site needs 8 photos")
+    known = {"/img/k0.jpg": photos[0], "/img/k1.jpg": photos[1]}
+    unknown = {f"/img/u{i}.jpg": photos[2 + i] for i in range(6)}
+    for path, data in {**known, **unknown}.items():
+        site.file(path, data)
+    site.add("/robots.txt", Resource(b"User-agent: *\nDisallow: /private/\n", "text/plain"))
+    u = site.url
+    site.page(
+        "/",
+        f"""<html><head><title>index</title></head><body>
+        <a href="/mixed.html">mixed</a> <a href="unrelated.html#top">unrelated</a>
+        <a href="{u("/again.html")}">again</a> <a href="/private/hidden.html">hidden</a>
+        <a href="{elsewhere}/">elsewhere</a> <a href="mailto:someone@example.org">mail</a>
+        </body></html>""",
+    )
+    site.page(
+        "/mixed.html",
+        f"""<html><body><img src="/img/k0.jpg" srcset="/img/k0.jpg 1x, /img/k1.jpg 2x">
+        <picture><source srcset="/img/u0.jpg 480w"><img src="/img/u0.jpg"></picture>
+        <div style="background-image: url('/img/u1.jpg')"></div>
+        <img src="{elsewhere}/outside.jpg"><a href="/">home</a></body></html>""",
+    )
+    site.page(
+        "/unrelated.html",
+        """<html><head><meta property="og:image" content="/img/u2.jpg"></head><body>
+        <img src="img/u3.jpg" alt=""><a href="/img/u4.jpg">full size</a></body></html>""",
+    )
+    site.page(
+        "/again.html",
+        """<html><head><style>.hero { background: url("/img/u5.jpg") }</style></head>
+        <body><img src="/img/k0.jpg"></body></html>""",
+    )
+    site.page("/private/hidden.html", '<html><body><img src="/img/u5.jpg"></body></html>')
+    pages = [u(p) for p in ("/", "/mixed.html", "/unrelated.html", "/again.html")]
+    expected = {
+        (u("/mixed.html"), u("/img/k0.jpg")),
+        (u("/mixed.html"), u("/img/k1.jpg")),
+        (u("/mixed.html"), u("/img/u0.jpg")),
+        (u("/mixed.html"), u("/img/u1.jpg")),
+        (u("/mixed.html"), f"{elsewhere}/outside.jpg"),
+        (u("/unrelated.html"), u("/img/u2.jpg")),
+        (u("/unrelated.html"), u("/img/u3.jpg")),
+        (u("/unrelated.html"), u("/img/u4.jpg")),
+        (u("/again.html"), u("/img/u5.jpg")),
+        (u("/again.html"), u("/img/k0.jpg")),
+    }
+    return SampleSite(site, known, unknown, expected, pages)

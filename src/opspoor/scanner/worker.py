@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
+
 from opspoor.net.fetch import BadURL, BlockedAddress, FetchError
 from opspoor.scanner import fetching
 from opspoor.scanner.errors import OutOfScope, RobotsDisallowed, ScannerError
@@ -88,6 +90,7 @@ class PageWorker:
         self.settings = context.settings.for_share(share)
         self.scope = context.scope()
         self._matcher = matcher
+        self._matcher_engine: Engine | None = None
         self._limiter = HostLimiter(self.settings.host_rate, self.settings.host_concurrency)
         self._robots = RobotsCache(self._fetch_robots)
         self._media_cache: dict[str, asyncio.Task[MediaResult]] = {}
@@ -110,14 +113,17 @@ class PageWorker:
         from opspoor.matching.engine import Matcher
         from opspoor.store.db import make_engine, session_factory
 
-        factory = session_factory(make_engine(self.context.store_url))
+        # The matcher keeps this engine to read entry details of hits; closed with the worker.
+        self._matcher_engine = make_engine(self.context.store_url)
         lists = list(self.settings.lists) if self.settings.lists else None
-        return Matcher.from_store(factory, lists)
+        return Matcher.from_store(session_factory(self._matcher_engine), lists)
 
     async def close(self) -> None:
         await self._client.aclose()
         self._hash_pool.shutdown(wait=True)
         self._recorder.close()
+        if self._matcher_engine is not None:
+            self._matcher_engine.dispose()
 
     # -- fetching ---------------------------------------------------------------------------
     async def _fetch_robots(self, url: str) -> RobotsAnswer:
