@@ -36,7 +36,9 @@ def _root(
 
 
 # One row per command module (src/opspoor/cli/<name>.py, each with register(app)).
-COMMAND_MODULES: tuple[str, ...] = ("hash_cmd", "serve_cmd", "keys_cmd", "audit_cmd", "remote_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "hash_cmd", "serve_cmd", "keys_cmd", "audit_cmd", "remote_cmd", "scan_cmd", "sightings_cmd",
+)
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"opspoor.cli.{_name}").register(app)
