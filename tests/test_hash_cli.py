@@ -179,3 +179,9 @@ def test_progress_bar_only_on_a_terminal(
     monkeypatch.setattr("rich.console.Console.is_terminal", property(lambda self: True))
     assert list(map_with_progress(abs, [-1, -2, -3], workers=1, label="Hashing")) == [1, 2, 3]
     assert "Hashing" in capsys.readouterr().err
+
+
+def test_workers_run_single_threaded_blas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert list(map_with_progress(os.getenv, ["OPENBLAS_NUM_THREADS"] * 2, workers=2)) == ["1", "1"]
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # the parent's environment is left as it was

@@ -6,6 +6,7 @@ import multiprocessing as mp
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 from rich.console import Console
@@ -13,6 +14,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+# One worker process per core already uses every core; BLAS/OpenMP thread pools inside each worker
+# (NumPy's matrix products in PDQ fast mode, OpenCV) would only contend with the other workers.
+_SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    """Set the thread-count variables (unless the user set them) while worker processes start."""
+    added = [name for name in _SINGLE_THREAD_ENV if name not in os.environ]
+    os.environ.update({name: _SINGLE_THREAD_ENV[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def default_workers() -> int:
@@ -55,7 +73,9 @@ def map_with_progress(
                 progress.advance(task)
             return
         ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        with ctx.Pool(workers, initializer=initializer, initargs=initargs) as pool:
+        with _single_threaded_children():
+            pool = ctx.Pool(workers, initializer=initializer, initargs=initargs)
+        with pool:
             chunk = max(1, min(16, len(items) // (workers * 8)))
             for result in pool.imap(func, items, chunksize=chunk):
                 yield result
