@@ -90,7 +90,9 @@ def _typed_status(exc: OpspoorError) -> tuple[int, str]:
         AmbiguousValue,
         ConcurrentChange,
         EntryNotFound,
+        ImportRejected,
         InvalidEntry,
+        ListError,
         ListExists,
         ListNotFound,
     )
@@ -111,6 +113,7 @@ def _typed_status(exc: OpspoorError) -> tuple[int, str]:
         (ConcurrentChange, 409, "conflict"),
         (AmbiguousValue, 422, "invalid_input"),
         (InvalidEntry, 422, "invalid_input"),
+        (ImportRejected, 422, "invalid_input"),
         (InvalidSignalValue, 422, "invalid_input"),
         (BadURL, 422, "bad_url"),
         (BlockedAddress, 422, "blocked_address"),
@@ -118,6 +121,7 @@ def _typed_status(exc: OpspoorError) -> tuple[int, str]:
         (BadContentType, 415, "unsupported_media_type"),
         (FetchTimeout, 504, "upstream_timeout"),
         (FetchFailed, 502, "upstream_failed"),
+        (ListError, 422, "invalid_input"),
     ]
     for kind, status, code in table:
         if isinstance(exc, kind):
@@ -132,8 +136,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OpspoorError)
     async def _opspoor_error(request: Request, exc: OpspoorError) -> JSONResponse:
+        from opspoor.lists.errors import ImportRejected, ListNotFound
+
         status, code = _typed_status(exc)
-        return _body(request, status, code, str(exc))
+        if isinstance(exc, ListNotFound):  # its message names every list: other tenants' too
+            return _body(request, status, code, "no such list")
+        details = None
+        if isinstance(exc, ImportRejected):
+            details = [ErrorDetail(location=f"line {p.line}", message=p.message) for p in exc.problems]
+        return _body(request, status, code, str(exc), details)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
