@@ -65,6 +65,14 @@ class ScanSettings:
         )
 
 
+# Operator switch for POST /v1/scans: a server crawls third-party sites only when told to.
+ENV_SCAN_API = "OPSPOOR_SCAN_API"
+
+
+def scan_api_enabled() -> bool:
+    return os.environ.get(ENV_SCAN_API) == "1"
+
+
 def private_fetch_allowed() -> bool:
     """True only when the test environment asks for it (OPSPOOR_ALLOW_PRIVATE_FETCH=1)."""
     return os.environ.get(ENV_ALLOW_PRIVATE) == "1"
