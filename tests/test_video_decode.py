@@ -171,9 +171,7 @@ def _small_clip() -> bytes:
     return _CLIP[0]
 
 
-def test_nothing_is_written_to_disk(
-    testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_nothing_is_written_to_disk(testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Privacy: a video is hashed from memory; no temporary file, frame or thumbnail is written."""
 
     def refuse(*_args: object, **_kwargs: object) -> None:

@@ -1,0 +1,129 @@
+"""Video in the lists: entries and frames on SQLite and PostgreSQL, checking, disabling.
+
+The list videos here are Meta's reference vPDQ files (text import), so no decoding is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from opspoor.lists.service import add_entries, create_list, disable_entry
+from opspoor.matching.video_check import VideoChecker, as_match
+from opspoor.signals.compute import FileSignals
+from opspoor.signals.vpdq import VpdqFeature, digest, merge_consecutive, parse_text, to_text
+from opspoor.store.db import open_store, transaction
+from opspoor.store.lists import Entry
+from opspoor.store.video import (
+    VideoFrame,
+    add_video_to_list,
+    load_frames,
+    save_frames,
+    video_entry_rows,
+)
+
+pytestmark = pytest.mark.testdata
+
+
+def _one_fps(features: list[VpdqFeature]) -> list[VpdqFeature]:
+    return [f for f in features if f.frame % 30 == 0]
+
+
+def _signals(testdata: Path, name: str) -> FileSignals:
+    """FileSignals as compute_signals makes them, from the reference's every-frame file."""
+    features = parse_text((testdata / "video" / "expected-vpdq" / f"{name}.txt").read_text())
+    fake = name.encode()
+    text = to_text(merge_consecutive(_one_fps(features)))
+    return FileSignals(
+        md5=hashlib.md5(fake).hexdigest(),
+        sha1=hashlib.sha1(fake).hexdigest(),
+        sha256=hashlib.sha256(fake).hexdigest(),
+        kind="video",
+        extra={"vpdq": text, "vpdq_trim": text, "vpdq_dense": to_text(features)},
+    )
+
+
+def test_entries_frames_check_and_disable(testdata: Path, db_url: str) -> None:
+    engine, factory = open_store(db_url)
+    try:
+        chair, pattern = _signals(testdata, "chair-20-sd-bar"), _signals(testdata, "pattern-hd-no-bar")
+        with transaction(factory) as session:
+            create_list(session, "videos", source="test")
+            create_list(session, "other", source="test")
+            add_video_to_list(session, "videos", chair, classification="iccam:baseline", source_ref="case-1")
+            kinds = session.scalars(select(Entry.signal_type).where(Entry.item_key == chair.sha256))
+            assert sorted(kinds) == ["md5", "sha1", "sha256", "vpdq", "vpdq_trim"]
+            add_video_to_list(session, "videos", pattern, source_ref="case-2")
+            add_video_to_list(session, "other", chair, source_ref="case-3")
+            # vpdq and vpdq_trim texts are equal here: one digest, frames stored once per signal.
+            stored = session.scalar(select(func.count()).select_from(VideoFrame))
+            per_video = len(parse_text(chair.extra["vpdq"])) + len(parse_text(pattern.extra["vpdq"]))
+            assert stored == 2 * per_video
+
+        checker = VideoChecker.from_store(factory, ["videos"])
+        assert checker.notes == []
+        query = _signals(testdata, "chair-22-sd-grey-bar")
+        found = checker.check(query.extra)
+        assert len(found) == 1
+        m = found[0]
+        assert m.verdict == "match" and m.video.list_name == "videos"
+        assert m.video.item_key == chair.sha256 and m.video.source_ref == "case-1"
+        assert m.video.classification is not None and "baseline" in m.video.classification
+        assert m.segments and m.segments[0].target_start <= 1.0
+        evidence = m.as_dict()
+        assert evidence["query_percent"] >= 80 and evidence["segments"][0]["frames"] >= 10
+        record = as_match(m, query_quality=100)
+        assert record.signal in ("vpdq", "vpdq_trim") and record.distance <= 20 and record.entry_id > 0
+
+        assert checker.check(_signals(testdata, "doorknob-hd-no-bar").extra) == []
+
+        with transaction(factory) as session:
+            key = digest(parse_text(chair.extra["vpdq"]))
+            for signal in ("vpdq", "vpdq_trim"):
+                disable_entry(session, "videos", key, "test: disputed video", signal_type=signal)
+        assert VideoChecker.from_store(factory, ["videos"]).check(query.extra) == []
+        with factory() as session:  # history and frames are kept
+            assert load_frames(session, "vpdq", [key])[key] == parse_text(chair.extra["vpdq"])
+    finally:
+        engine.dispose()
+
+
+def test_entry_without_frames_is_noted(testdata: Path, tmp_path: Path) -> None:
+    engine, factory = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    try:
+        with transaction(factory) as session:
+            create_list(session, "imported")
+            add_entries(session, "imported", [{"signal_type": "vpdq", "value": "ab" * 32}])
+        checker = VideoChecker.from_store(factory)
+        assert len(checker.notes) == 1 and "no frames" in checker.notes[0]
+        assert checker.check(_signals(testdata, "chair-20-sd-bar").extra) == []
+    finally:
+        engine.dispose()
+
+
+def test_save_frames_is_idempotent_and_ordered(tmp_path: Path) -> None:
+    engine, factory = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    feats = [VpdqFeature(i, 90, f"{i:064x}", float(i), None if i % 2 else i + 0.5) for i in range(5)]
+    try:
+        with transaction(factory) as session:
+            key = save_frames(session, "vpdq", feats)
+            assert save_frames(session, "vpdq", feats) == key
+        with factory() as session:
+            assert load_frames(session, "vpdq", [key, "0" * 64]) == {key: feats}
+            assert session.scalar(select(func.count()).select_from(VideoFrame)) == 5
+    finally:
+        engine.dispose()
+
+
+def test_flat_videos_get_no_perceptual_entry() -> None:
+    flat = to_text([VpdqFeature(0, 10, "0" * 64, 0.0), VpdqFeature(30, 20, "0" * 64, 1.0)])
+    signals = FileSignals(sha256="a" * 64, kind="video", extra={"vpdq": flat})
+    assert video_entry_rows(signals) == []
+    good = to_text([VpdqFeature(0, 90, "1" * 64, 0.0)])
+    rows = video_entry_rows(FileSignals(sha256="a" * 64, kind="video", extra={"vpdq": good}), "x", "ref")
+    assert [(r.signal_type, r.value, r.item_key, r.quality) for r in rows] == [
+        ("vpdq", digest(parse_text(good)), "a" * 64, 90)
+    ]
