@@ -185,3 +185,13 @@ def test_workers_run_single_threaded_blas(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     assert list(map_with_progress(os.getenv, ["OPENBLAS_NUM_THREADS"] * 2, workers=2)) == ["1", "1"]
     assert "OPENBLAS_NUM_THREADS" not in os.environ  # the parent's environment is left as it was
+
+
+def test_exif_orientation_is_in_the_record(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(pattern()).save(tmp_path / "turned.jpg", "JPEG", quality=90, exif=exif)
+    result = CliRunner().invoke(app, ["hash", "--json", "--workers", "1", str(tmp_path)])
+    record = json.loads(result.output)
+    assert result.exit_code == 0 and record["orientation"] == 6
+    assert (record["width"], record["height"]) == (320, 240)  # as stored, not turned
