@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -36,20 +37,18 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # that carry extra preview pictures.
 FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "DIB", "TIFF", "HEIF", "AVIF")
 _JPEG_FORMATS = frozenset({"JPEG", "MPO"})
-_open_formats: list[str] = []
 
-def _formats() -> list[str]:
+@lru_cache(maxsize=1)
+def _formats() -> tuple[str, ...]:
     """FORMATS that this Pillow can open (registering pillow-heif on first use)."""
-    if not _open_formats:
-        try:
-            from pillow_heif import register_heif_opener
-        except ImportError:  # pragma: no cover - the wheel is a declared dependency
-            pass
-        else:
-            register_heif_opener()
-        Image.init()
-        _open_formats.extend(f for f in FORMATS if f in Image.OPEN)
-    return _open_formats
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # pragma: no cover - the wheel is a declared dependency
+        pass
+    else:
+        register_heif_opener()
+    Image.init()
+    return tuple(f for f in FORMATS if f in Image.OPEN)
 
 
 @dataclass(frozen=True)
