@@ -38,9 +38,8 @@ def check(
     if not url or not key:
         raise typer.BadParameter("give --url and --key (or OPSPOOR_URL and OPSPOOR_API_KEY)")
     files = list(iter_files(paths))
-    records = map_with_progress(
-        hash_path, [(p, False, False) for p in files], workers=workers, label="hashing"
-    )
+    jobs = [(p, False, False) for p in files]
+    records = list(map_with_progress(hash_path, jobs, workers=workers, label="hashing"))
     flagged = 0
     with Client(url, key) as client:
         for start in range(0, len(records), _FILES_PER_CALL):
