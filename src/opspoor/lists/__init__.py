@@ -1,0 +1,1 @@
+"""Hash lists: provenance, entries with classification and state, history, import and export."""

@@ -1,0 +1,1 @@
+"""File formats hash lists are exchanged in: opspoor CSV, plain lines, ThreatExchange and HMA."""
