@@ -1,0 +1,1 @@
+"""Matching: files or hashes in, matches with their evidence and a verdict per file out."""
