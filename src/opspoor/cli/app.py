@@ -37,7 +37,15 @@ def _root(
 
 # One row per command module (src/opspoor/cli/<name>.py, each with register(app)).
 COMMAND_MODULES: tuple[str, ...] = (
-    "hash_cmd", "check_cmd", "demo_cmd", "serve_cmd", "keys_cmd", "audit_cmd", "remote_cmd", "scan_cmd", "sightings_cmd",
+    "hash_cmd",
+    "check_cmd",
+    "demo_cmd",
+    "serve_cmd",
+    "keys_cmd",
+    "audit_cmd",
+    "remote_cmd",
+    "scan_cmd",
+    "sightings_cmd",
 )
 
 for _name in COMMAND_MODULES:
