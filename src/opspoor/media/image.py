@@ -212,8 +212,10 @@ def _to_array(im: Image.Image) -> np.ndarray:
 
         lab = ImageCms.createProfile("LAB")
         srgb = ImageCms.createProfile("sRGB")
-        im = ImageCms.profileToProfile(im, lab, srgb, outputMode="RGB")
-        return np.asarray(im, dtype=np.uint8)
+        converted = ImageCms.profileToProfile(im, lab, srgb, outputMode="RGB")
+        if converted is None:  # only with inPlace=True, which we do not ask for
+            raise CorruptMedia("LAB image could not be converted to RGB")
+        return np.asarray(converted, dtype=np.uint8)
     if mode != "RGB":
         im = im.convert("RGB")
     return np.asarray(im, dtype=np.uint8)

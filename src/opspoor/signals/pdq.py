@@ -44,7 +44,8 @@ def reference_resize(pixels: np.ndarray) -> np.ndarray:
         return pixels
     rows = np.arange(REFERENCE_SIDE) * height // REFERENCE_SIDE
     cols = np.arange(REFERENCE_SIDE) * width // REFERENCE_SIDE
-    return pixels[rows[:, None], cols[None, :]]
+    resized: np.ndarray = pixels[rows[:, None], cols[None, :]]
+    return resized
 
 
 def _as_rgb(pixels: np.ndarray) -> np.ndarray:

@@ -31,7 +31,8 @@ def _dct_matrix() -> np.ndarray:
     """Rows 1..16 of the 64-point DCT-II, scaled by sqrt(2/64) (pdqhashing.cpp: dct_matrix_64)."""
     i = np.arange(1, 17, dtype=np.float64)[:, None]
     j = np.arange(_SIDE, dtype=np.float64)[None, :]
-    return (np.sqrt(2.0 / _SIDE) * np.cos(np.pi / 2.0 / _SIDE * i * (2 * j + 1))).astype(np.float32)
+    matrix: np.ndarray = np.sqrt(2.0 / _SIDE) * np.cos(np.pi / 2.0 / _SIDE * i * (2 * j + 1))
+    return matrix.astype(np.float32)
 
 
 _DCT = _dct_matrix()
