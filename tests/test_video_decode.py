@@ -182,6 +182,9 @@ def test_nothing_is_written_to_disk(testdata: Path, tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     home = Path(os.environ["OPSPOOR_HOME"])
     before = set(home.rglob("*")) | set(tmp_path.rglob("*"))
-    signals = compute_signals((testdata / "video" / "pattern-sd-grey-bar.mp4").read_bytes())
+    signals = compute_signals((testdata / "video" / "pattern-sd-grey-bar.mp4").read_bytes(), dihedral=True)
     assert signals.error is None and signals.extra["vpdq"]
+    assert signals.extra["video"]["frame_count"] == 206 and signals.extra["video"]["fps"] == 30.0
+    assert (signals.width, signals.height) == (480, 720)
+    assert len(signals.extra["vpdq_dense"].splitlines()) == 206  # the check path's every-frame pass
     assert set(home.rglob("*")) | set(tmp_path.rglob("*")) == before

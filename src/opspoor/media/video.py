@@ -86,8 +86,9 @@ def _open(data: bytes):  # type: ignore[no-untyped-def]  # returns av.container.
     if not data:
         raise UnsupportedMedia("empty file: no video to decode")
     try:
-        container = av.open(io.BytesIO(data), mode="r")
-    except av.error.FFmpegError as exc:
+        # Metadata of hostile files is not valid UTF-8 more often than not; it is not hashed anyway.
+        container = av.open(io.BytesIO(data), mode="r", metadata_errors="replace")
+    except (av.error.FFmpegError, ValueError) as exc:
         if data[4:8] == b"ftyp" or data[:4] == b"\x1a\x45\xdf\xa3":
             raise CorruptMedia(f"the video container cannot be read (truncated or damaged): {exc}") from None
         raise UnsupportedMedia(f"not a video format opspoor can read: {exc}") from None
@@ -113,6 +114,8 @@ def _rotation(value: float | int | None) -> int:
 
 def _info(container, stream) -> VideoInfo:  # type: ignore[no-untyped-def]
     ctx = stream.codec_context
+    if ctx is None:  # FFmpeg has no decoder for the stream's codec id (unknown or damaged header)
+        raise UnsupportedMedia("no decoder for the video stream's codec")
     duration = None
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
@@ -225,7 +228,8 @@ class VideoReader:
                         pixels = frame.to_ndarray(format="rgb24")
                         yield VideoFrame(number, number / info.fps, pixels, on_grid)
                     number += 1
-            except av.error.FFmpegError as exc:
+            except (av.error.FFmpegError, ValueError) as exc:
+                # ValueError: PyAV's answer to frames it cannot convert (a damaged size or format).
                 raise CorruptMedia(f"the video stream is damaged at frame {number}: {exc}") from None
             self.decoded_frames = number
             self._check_complete(number, info)

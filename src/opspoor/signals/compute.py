@@ -57,10 +57,11 @@ def compute_signals(
     out.md5, out.sha1, out.sha256 = (s.from_bytes(data).value for s in _CRYPTO)
     out.kind = sniff_kind(data[:32])
     if out.kind == "video":
-        # Video (signals/vpdq.py): vpdq, vpdq_trim, dense query frames and the video's facts -> .extra
+        # Video (signals/vpdq.py): vpdq, vpdq_trim and the video's facts -> .extra. The check path
+        # (dihedral=True, robust query mode) also hashes every frame, to find shared segments.
         from opspoor.signals.vpdq import fill_file_signals
 
-        fill_file_signals(out, data, max_bytes=limits.max_bytes)
+        fill_file_signals(out, data, max_bytes=limits.max_bytes, dense=dihedral)
         return out
     try:
         if fast:

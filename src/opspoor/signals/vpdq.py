@@ -316,16 +316,21 @@ def video_signals(
     return extra
 
 
-def fill_file_signals(out: FileSignals, data: bytes, *, max_bytes: int | None = None) -> None:
+def fill_file_signals(
+    out: FileSignals, data: bytes, *, max_bytes: int | None = None, dense: bool = False
+) -> None:
     """The video part of `compute_signals`: set `out.extra` (see video_signals), the frame size and
-    the container; a decoding problem goes into `out.error`, as for photos."""
+    the container; a decoding problem goes into `out.error`, as for photos. `dense` adds the
+    every-frame query pass (`vpdq_dense`) that matching uses to find shared segments."""
     from opspoor.media.errors import MediaError
 
     limits = VideoLimits.from_env()
     if max_bytes is not None:
         limits = VideoLimits(max_bytes, limits.max_frame_pixels, limits.max_seconds, limits.max_frames)
     try:
-        extra = video_signals(data, limits=limits)
+        extra = video_signals(
+            data, limits=limits, dense_seconds_per_frame=DENSE_SECONDS_PER_FRAME if dense else None
+        )
     except MediaError as exc:
         out.error = str(exc)
         return
