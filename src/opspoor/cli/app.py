@@ -46,6 +46,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "remote_cmd",
     "scan_cmd",
     "sightings_cmd",
+    "lists_cmd",
 )
 
 for _name in COMMAND_MODULES:
