@@ -250,3 +250,18 @@ def test_robots_ignore_policy_and_list_restriction(sample: SampleSite, tmp_path:
     assert verdicts["k0.jpg"] == "unknown"  # on "listed", which this scan does not match against
     assert verdicts["u5.jpg"] == "known"
     assert summary.pages == 5
+
+
+def test_hashing_in_processes_gives_the_same_sightings(sample: SampleSite, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    url = f"sqlite:///{tmp_path / 'scan.db'}"
+    make_list(url, "test-list", list(sample.known.values()))
+    threads = run_scan([sample.site.url("/")], TEST_SETTINGS, url)
+    processes = run_scan([sample.site.url("/")], replace(TEST_SETTINGS, hash_processes=2), url)
+
+    def seen(scan_id: int) -> set[tuple[object, ...]]:
+        return {(s.page_url, s.media_url, s.verdict, s.sha256, s.pdq) for s in sightings(url, scan_id)}
+
+    assert seen(processes.scan_id) == seen(threads.scan_id)
+    assert processes.matched == 3

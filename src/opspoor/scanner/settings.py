@@ -35,6 +35,7 @@ class ScanSettings:
     page_concurrency: int = 8  # pages in flight per worker
     media_concurrency: int = 32  # media downloads in flight per worker
     hash_threads: int = 0  # 0: one per core
+    hash_processes: int = 0  # > 0: hash in this many processes instead of threads
     queue_threshold: float = 40.0  # unknown hashes scoring at least this go to the analyst queue
     allow_private: bool = False  # tests only (see ENV_ALLOW_PRIVATE)
     extra: dict[str, str] = field(default_factory=dict, compare=False)

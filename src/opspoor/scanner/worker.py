@@ -10,19 +10,16 @@ download); its result is reused for every page that embeds it.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import Engine
 
 from opspoor.net.fetch import BadURL, BlockedAddress, FetchError
 from opspoor.scanner import fetching
 from opspoor.scanner.errors import OutOfScope, RobotsDisallowed, ScannerError
 from opspoor.scanner.extract import decode_html, extract
 from opspoor.scanner.geo import country_of
+from opspoor.scanner.hashing import HashPool
 from opspoor.scanner.ratelimit import HostLimiter
 from opspoor.scanner.record import Recorder
 from opspoor.scanner.records import (
@@ -57,40 +54,11 @@ class ScanContext:
         return Scope.build(self.settings.scope, self.seeds, self.settings.extra_hosts)
 
 
-def hash_and_match(data: bytes, matcher: Any, lists: Sequence[str] | None) -> MediaResult:
-    """Every applicable signal of `data`, and the matcher's verdict. Runs in a hashing thread."""
-    from opspoor.signals.compute import compute_signals
-
-    signals = compute_signals(data)
-    result = MediaResult(
-        verdict="unknown",
-        kind=signals.kind,
-        width=signals.width,
-        height=signals.height,
-        md5=signals.md5,
-        sha1=signals.sha1,
-        sha256=signals.sha256,
-        pdq=signals.pdq,
-        pdq_quality=signals.pdq_quality,
-        extra=dict(signals.extra) or None,
-        error=signals.error,
-    )
-    if matcher is not None:
-        verdict = matcher.match_file(signals, lists=lists)
-        result.verdict = verdict.verdict
-        result.matches = [m.as_dict() for m in verdict.matches]
-    if result.verdict == "unknown" and signals.error and signals.kind == "unknown":
-        result.verdict = ERROR  # not media we can read; the exact hashes are still kept
-    return result
-
-
 class PageWorker:
     def __init__(self, context: ScanContext, *, share: int = 1, matcher: Any = None) -> None:
         self.context = context
         self.settings = context.settings.for_share(share)
         self.scope = context.scope()
-        self._matcher = matcher
-        self._matcher_engine: Engine | None = None
         self._limiter = HostLimiter(self.settings.host_rate, self.settings.host_concurrency)
         self._robots = RobotsCache(self._fetch_robots)
         self._media_cache: dict[str, asyncio.Task[MediaResult]] = {}
@@ -100,30 +68,23 @@ class PageWorker:
             connections=self.settings.media_concurrency + self.settings.page_concurrency,
             timeout=max(self.settings.page_timeout, self.settings.media_timeout),
         )
-        threads = self.settings.hash_threads or len(os.sched_getaffinity(0))
-        self._hash_pool = ThreadPoolExecutor(threads, thread_name_prefix="opspoor-hash")
+        self._hashing = HashPool(
+            context.store_url,
+            self.settings.lists,
+            threads=self.settings.hash_threads,
+            processes=self.settings.hash_processes,
+            matcher=matcher,
+        )
         self._recorder = Recorder(context.store_url, context.scan_id)
 
     async def start(self) -> None:
-        """Build the matcher (reads the lists from the store) unless one was given."""
-        if self._matcher is None:
-            self._matcher = await asyncio.to_thread(self._load_matcher)
-
-    def _load_matcher(self) -> Any:
-        from opspoor.matching.engine import Matcher
-        from opspoor.store.db import make_engine, session_factory
-
-        # The matcher keeps this engine to read entry details of hits; closed with the worker.
-        self._matcher_engine = make_engine(self.context.store_url)
-        lists = list(self.settings.lists) if self.settings.lists else None
-        return Matcher.from_store(session_factory(self._matcher_engine), lists)
+        """Start hashing (builds the matcher from the store's lists unless one was given)."""
+        await self._hashing.start()
 
     async def close(self) -> None:
         await self._client.aclose()
-        self._hash_pool.shutdown(wait=True)
+        self._hashing.close()
         self._recorder.close()
-        if self._matcher_engine is not None:
-            self._matcher_engine.dispose()
 
     # -- fetching ---------------------------------------------------------------------------
     async def _fetch_robots(self, url: str) -> RobotsAnswer:
@@ -225,11 +186,7 @@ class PageWorker:
             if status >= 300:
                 result = MediaResult(verdict=ERROR, error=f"HTTP {status}")
             else:
-                loop = asyncio.get_running_loop()
-                lists = list(self.settings.lists) if self.settings.lists else None
-                result = await loop.run_in_executor(
-                    self._hash_pool, hash_and_match, fetched.content, self._matcher, lists
-                )
+                result = await self._hashing.run(fetched.content)
             del fetched  # the bytes go now; only what was computed from them stays
         result.http_status, result.ip, result.country = status, ip, country_of(ip)
         result.content_type, result.size = content_type, size
