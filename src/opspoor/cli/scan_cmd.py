@@ -32,6 +32,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--ray", help="Run on Ray: 'local' or a cluster address ('auto', 'HOST:6379')."),
         ] = None,
         workers: Annotated[int, typer.Option(help="Ray workers (with --ray).")] = 2,
+        processes: Annotated[
+            int, typer.Option(help="Hash in this many processes (0: threads); helps on busy machines.")
+        ] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """Scan web pages for known material. Media is hashed in memory and never stored."""
@@ -48,6 +51,7 @@ def register(app: typer.Typer) -> None:
             max_pages=max_pages,
             max_depth=depth,
             robots=robots,
+            hash_processes=processes,
             lists=tuple(lists) if lists else None,
             host_rate=rate,
             queue_threshold=threshold,
