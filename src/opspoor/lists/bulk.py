@@ -27,7 +27,7 @@ class AddResult:
 
     added: int = 0
     existing: int = 0  # already in the list (in whatever state: a disabled hash is not revived)
-    duplicates: int = 0  # the same value twice in the input
+    duplicates: int = 0  # the same value twice in one batch (across batches it counts as existing)
 
     def merge(self, other: AddResult) -> None:
         self.added += other.added
