@@ -27,7 +27,6 @@ from PIL import Image
 
 from opspoor.robust import match, transforms
 from opspoor.robust.search import RobustIndex, RobustMatch
-from opspoor.robust.verify import pack
 from opspoor.signals.pdq import hash_pixels, reference_resize
 
 PRECISION = 0.9999
@@ -52,7 +51,7 @@ class Corpus:
     pdq: np.ndarray  # (N, 32)
     phash: np.ndarray  # (N, 32)
     index: RobustIndex
-    entry_bytes: list[int]  # extra stored bytes per reference (views + packed features)
+    entry_bytes: list[int]  # extra index memory per reference (views + features)
 
 
 @dataclass
@@ -134,7 +133,8 @@ def build_corpus(paths: Sequence[Path], workers: int = 1) -> Corpus:
     sizes = []
     for i, (_, _, data) in enumerate(refs):
         index.add(i, data)
-        sizes.append(data.views.nbytes + len(pack(data.features)))
+        # In memory: the view hashes, uint16 x/y and the 32-byte descriptor per keypoint.
+        sizes.append(data.views.nbytes + data.features.points.size * 2 + data.features.descriptors.nbytes)
     return Corpus(np.stack([r[0] for r in refs]), np.stack([r[1] for r in refs]), index, sizes)
 
 
@@ -210,7 +210,10 @@ def run(
     names: Sequence[str] | None = None,
     workers: int = 1,
     operating_threshold: int | None = None,
+    query_photos: int | None = None,
 ) -> Report:
+    """Benchmark on `paths`: all are references; altered copies are made of all of them, or of
+    `query_photos` of them spread evenly (every copy is still compared with every reference)."""
     global _INDEX
     from opspoor.robust.search import SCORE_THRESHOLD
     from opspoor.signals.pdq import PDQ_MATCH_THRESHOLD
@@ -220,7 +223,10 @@ def run(
     corpus = build_corpus(paths, workers)
     _INDEX = corpus.index
     try:
-        jobs = [(i, p, order) for i, p in enumerate(paths)]
+        chosen = range(len(paths))
+        if query_photos and query_photos < len(paths):
+            chosen = [int(i * len(paths) / query_photos) for i in range(query_photos)]
+        jobs = [(i, paths[i], order) for i in chosen]
         results = [r for batch in _map(_queries, jobs, workers) for r in batch]
         self_matches = _map(_self_check, list(enumerate(paths)), workers)
     finally:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import pdqhash
 
 from opspoor.robust import canonical, verify
 from opspoor.signals.pdq import reference_resize
 
+# Views are hashed at this size: PDQ filters any input down to 64x64, so an area resize to 128 first
+# loses nothing it would keep and makes each view hash cost the same (~0.3 ms) whatever the file size.
+VIEW_SIDE = 128
 # Views stored per reference, in stored order (robust/signals.py writes them in this order).
 # Centre crops are taken of the whole picture and of the trimmed one: a crop of a picture on a flat
 # background keeps some background, so it resembles the former; a crop of a padded copy the latter.
@@ -32,6 +36,7 @@ class ReferenceData:
     """What a list keeps per media item for robust matching (no pixels)."""
 
     pdq: np.ndarray  # (32,) uint8: the whole-picture PDQ, the interchange signal
+    pdq_quality: int
     views: np.ndarray  # (len(REFERENCE_VIEWS), 32) uint8
     features: verify.Features
 
@@ -51,40 +56,56 @@ class QueryData:
         return self._features[mirrored]
 
 
-def _pdq_bits(pixels: np.ndarray, dihedral: bool) -> np.ndarray:
-    pixels = np.ascontiguousarray(reference_resize(pixels), dtype=np.uint8)
+def _pdq_bits(pixels: np.ndarray, dihedral: bool, side: int | None = VIEW_SIDE) -> tuple[np.ndarray, int]:
+    """Packed PDQ (8 dihedral rows, or one) and quality.
+
+    With `side`, pixels are first area-resized to side x side (PDQ ignores aspect ratio anyway);
+    with None, resized as Meta's reference does (the interchange hash).
+    """
     if pixels.ndim == 2:
         pixels = np.repeat(pixels[:, :, None], 3, axis=2)
+    if side is None:
+        pixels = reference_resize(pixels)
+    else:
+        pixels = cv2.resize(pixels, (side, side), interpolation=cv2.INTER_AREA)
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
     if dihedral:
-        hashes, _ = pdqhash.compute_dihedral(pixels)
-        return np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1)
-    bits, _ = pdqhash.compute(pixels)
-    return np.packbits(np.asarray(bits, dtype=np.uint8))[None, :]
+        hashes, quality = pdqhash.compute_dihedral(pixels)
+        return np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1), int(quality)
+    bits, quality = pdqhash.compute(pixels)
+    return np.packbits(np.asarray(bits, dtype=np.uint8))[None, :], int(quality)
 
 
 def _usable(pixels: np.ndarray) -> bool:
     return min(pixels.shape[:2]) >= 16
 
 
-def reference_data(rgb: np.ndarray) -> ReferenceData:
+def _trimmed(rgb: np.ndarray) -> np.ndarray:
     trimmed = canonical.trim_borders(rgb)
-    if not _usable(trimmed):
-        trimmed = rgb
+    return trimmed if _usable(trimmed) else rgb
+
+
+def reference_views(rgb: np.ndarray) -> np.ndarray:
+    """(len(REFERENCE_VIEWS), 32) packed PDQ of the stored canonical views."""
+    trimmed = _trimmed(rgb)
     views = [trimmed]
     views += [canonical.centre_crop(rgb, keep) for keep in canonical.CENTRE_FRACTIONS]
     views += [canonical.centre_crop(trimmed, keep) for keep in canonical.CENTRE_FRACTIONS]
-    return ReferenceData(
-        pdq=_pdq_bits(rgb, dihedral=False)[0],
-        views=np.concatenate([_pdq_bits(v, dihedral=False) for v in views]),
-        features=verify.extract(trimmed, verify.REFERENCE_FEATURES),
-    )
+    return np.concatenate([_pdq_bits(v, dihedral=False)[0] for v in views])
+
+
+def reference_features(rgb: np.ndarray) -> verify.Features:
+    return verify.extract(_trimmed(rgb), verify.REFERENCE_FEATURES)
+
+
+def reference_data(rgb: np.ndarray) -> ReferenceData:
+    pdq, quality = _pdq_bits(rgb, dihedral=False, side=None)
+    return ReferenceData(pdq[0], quality, reference_views(rgb), reference_features(rgb))
 
 
 def query_views(rgb: np.ndarray) -> list[np.ndarray]:
     """Whole, border-trimmed, centre crops and the embedded picture (if the query looks like a page)."""
-    trimmed = canonical.trim_borders(rgb)
-    if not _usable(trimmed):
-        trimmed = rgb
+    trimmed = _trimmed(rgb)
     views = [rgb, trimmed, canonical.centre_crop(trimmed, 0.9), canonical.centre_crop(trimmed, 0.8)]
     box = canonical.embedded_box(trimmed)
     if box is not None:
@@ -96,7 +117,7 @@ def query_views(rgb: np.ndarray) -> list[np.ndarray]:
 
 def query_data(rgb: np.ndarray) -> QueryData:
     views = query_views(rgb)
-    hashes = np.concatenate([_pdq_bits(v, dihedral=True) for v in views])
+    hashes = np.concatenate([_pdq_bits(v, dihedral=True)[0] for v in views])
     return QueryData(hashes=hashes, trimmed=views[1])
 
 
