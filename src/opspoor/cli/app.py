@@ -47,6 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scan_cmd",
     "sightings_cmd",
     "lists_cmd",
+    "camera_cmd",
 )
 
 for _name in COMMAND_MODULES:
