@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from opspoor.scanner.testsite import TestSite, build_sample_site
 from opspoor.store.db import open_store, transaction
 from test_scanner_crawl import make_list, photos_from
 
 pytestmark = pytest.mark.testdata
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[httpx.Client]:
+    """The app on a real uvicorn server in a thread (lifespan included), and a client for it."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, trust_env=False) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def test_submit_follow_and_query_a_scan(
@@ -33,7 +60,7 @@ def test_submit_follow_and_query_a_scan(
         make_list(url, "test-list", list(sample.known.values()))
         # fetch_allow_private: the server's test setting, so it may reach the loopback fixture site.
         app = create_app(Settings(db_url=url, fetch_allow_private=True))
-        with TestClient(app) as client:
+        with serving(app) as client:
             as_analyst = {"Authorization": f"Bearer {analyst}"}
             body = {"urls": [site.url("/")], "max_pages": 10}
             refused = client.post("/v1/scans", json=body, headers=as_analyst)
