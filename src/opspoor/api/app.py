@@ -11,19 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 
 from opspoor import __version__
 from opspoor.api import errors
+from opspoor.api.auth import SECURITY_SCHEMES
 from opspoor.api.metrics import Metrics
 from opspoor.api.middleware import Edge
-from opspoor.api.routes import audit, check, health, lists, metrics
+from opspoor.api.routes import audit, check, health, lists, metrics, scan
 from opspoor.api.settings import Settings
 from opspoor.api.state import ServiceState
 
 # One row per router (the scanner and the hotline add theirs here).
-ROUTERS = (health.router, check.router, lists.router, audit.router, metrics.router)
+ROUTERS = (health.router, check.router, lists.router, audit.router, metrics.router, scan.router)
 
 DESCRIPTION = """Check media against hash lists of known material without sending the media: send hashes
 (`/v1/check/hashes`), or a file that is hashed in memory and discarded (`/v1/check/file`). Every match
@@ -60,8 +62,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(Edge, settings=settings, metrics=app.state.metrics)
+    app.add_middleware(Edge, settings=settings, metrics=app.state.metrics, fastapi_app=app)
+    _declare_security(app)
     return app
+
+
+def _declare_security(app: FastAPI) -> None:
+    """Every operation needs a key (ApiKey or Bearer) unless it says otherwise (health: none)."""
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = plain_openapi()
+            spec.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            spec["security"] = [{name: []} for name in SECURITY_SCHEMES]
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app_from_env() -> FastAPI:

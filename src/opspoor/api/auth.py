@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
 from opspoor.api.errors import Forbidden, RateLimited, Unauthorized
 from opspoor.api.keys import KeyInfo
@@ -27,8 +26,23 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ready": frozenset({"checker", "analyst", "curator", "admin"}),
 }
 
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An opspoor API key.")
-_bearer = HTTPBearer(auto_error=False, description="An opspoor API key as a bearer token.")
+# Declared in the OpenAPI document by app.py (SECURITY_SCHEMES); read here straight from the headers,
+# because FastAPI's security-scheme dependencies cost more per request than the whole hash lookup.
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An opspoor API key."},
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "An opspoor API key as a bearer token."},
+}
+
+
+def presented_key(request: Request) -> str | None:
+    headers = request.headers
+    key = headers.get("x-api-key")
+    if key:
+        return key.strip()
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
 
 
 def service(request: Request) -> ServiceState:
@@ -66,22 +80,14 @@ def authorize(request: Request, key: str | None, permission: str) -> KeyInfo:
 def require(permission: str) -> Callable[..., Awaitable[KeyInfo]]:
     """A dependency that returns the caller's key info if its roles grant `permission`."""
 
-    async def dependency(
-        request: Request,
-        api_key: str | None = Security(_api_key),
-        bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
-    ) -> KeyInfo:
-        return authorize(request, api_key or (bearer.credentials if bearer else None), permission)
+    async def dependency(request: Request) -> KeyInfo:
+        return authorize(request, presented_key(request), permission)
 
     return dependency
 
 
-async def metrics_access(
-    request: Request,
-    api_key: str | None = Security(_api_key),
-    bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
-) -> KeyInfo | None:
+async def metrics_access(request: Request) -> KeyInfo | None:
     """An admin key for /metrics, unless the operator made it public (Settings.metrics_public)."""
     if service(request).settings.metrics_public:
         return None
-    return authorize(request, api_key or (bearer.credentials if bearer else None), "metrics")
+    return authorize(request, presented_key(request), "metrics")

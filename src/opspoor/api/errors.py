@@ -6,6 +6,8 @@ Typed errors from the rest of opspoor map to status codes here, in one table, so
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -129,15 +131,35 @@ def _typed_status(exc: OpspoorError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+def _validation_errors(errors: Sequence[Any]) -> list[ErrorDetail]:
+    return [
+        ErrorDetail(
+            location=".".join(str(p) for p in err.get("loc", ())) or "body",
+            message=str(err.get("msg", "invalid")),
+        )
+        for err in errors
+    ]
+
+
+def error_response(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to any exception: a typed error's status and message, else a bare 500."""
+    from opspoor.lists.errors import ImportRejected, ListNotFound
+
+    if isinstance(exc, ApiError):
         return _body(request, exc.status, exc.code, str(exc), headers=exc.headers)
-
-    @app.exception_handler(OpspoorError)
-    async def _opspoor_error(request: Request, exc: OpspoorError) -> JSONResponse:
-        from opspoor.lists.errors import ImportRejected, ListNotFound
-
+    if isinstance(exc, RequestValidationError):
+        details = _validation_errors(exc.errors())
+        summary = "; ".join(f"{d.location}: {d.message}" for d in details[:5]) or "invalid request"
+        return _body(request, 422, "invalid_input", f"invalid request: {summary}", details)
+    if isinstance(exc, StarletteHTTPException):
+        return _body(
+            request,
+            exc.status_code,
+            _HTTP_CODES.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+    if isinstance(exc, OpspoorError):
         status, code = _typed_status(exc)
         if isinstance(exc, ListNotFound):  # its message names every list: other tenants' too
             return _body(request, status, code, "no such list")
@@ -145,38 +167,23 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, ImportRejected):
             details = [ErrorDetail(location=f"line {p.line}", message=p.message) for p in exc.problems]
         return _body(request, status, code, str(exc), details)
+    # The trace goes to the server log only; the client gets the request id to quote.
+    log.error("unhandled error in request %s", request_id(request), exc_info=exc)
+    return _body(request, 500, "internal", "internal error; quote the request id when reporting it")
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            ErrorDetail(
-                location=".".join(str(p) for p in err.get("loc", ())),
-                message=str(err.get("msg", "invalid")),
-            )
-            for err in exc.errors()
-        ]
-        summary = "; ".join(f"{d.location}: {d.message}" for d in details[:5]) or "invalid request"
-        return _body(request, 422, "invalid_input", f"invalid request: {summary}", details)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {
-            404: "not_found",
-            405: "method_not_allowed",
-            401: "unauthorized",
-            403: "forbidden",
-            413: "body_too_large",
-        }
-        return _body(
-            request,
-            exc.status_code,
-            codes.get(exc.status_code, "http_error"),
-            str(exc.detail),
-            headers=getattr(exc, "headers", None),
-        )
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        # The trace goes to the server log only; the client gets the request id to quote.
-        log.exception("unhandled error in request %s", request_id(request))
-        return _body(request, 500, "internal", "internal error; quote the request id when reporting it")
+
+def install(app: FastAPI) -> None:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(request, exc)
+
+    for kind in (ApiError, OpspoorError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, handler)

@@ -35,10 +35,12 @@ def body_limit(settings: Settings, path: str) -> int:
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, metrics: Metrics, fastapi_app: ASGIApp) -> None:
         self.app = app
         self.settings = settings
         self.metrics = metrics
+        self.fastapi_app = fastapi_app  # what request.app must be on the fast path
+        self.fast_hashes = settings.fast_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,12 +72,20 @@ class Edge:
             if declared > limit:
                 await _too_large(send_with_id, limit, rid)
                 return
-            await self.app(scope, _capped(receive, limit), send_with_id)
+            capped = _capped(receive, limit)
+            if self.fast_hashes and scope["method"] == "POST" and scope["path"] == "/v1/check/hashes":
+                from opspoor.api.fastpath import check_hashes
+
+                scope["app"] = self.fastapi_app
+                await check_hashes(scope, capped, send_with_id)
+                return
+            await self.app(scope, capped, send_with_id)
         finally:
             route = scope.get("route")
-            self.metrics.observe(
-                getattr(route, "path", "unmatched"), scope["method"], status, time.perf_counter() - start
+            path = getattr(route, "path", None) or (
+                scope["path"] if scope["path"] == "/v1/check/hashes" else "unmatched"
             )
+            self.metrics.observe(path, scope["method"], status, time.perf_counter() - start)
 
 
 def _capped(receive: Receive, limit: int) -> Callable[[], object]:

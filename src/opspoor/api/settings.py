@@ -31,6 +31,8 @@ class Settings:
     fetch_allow_private: bool = False
     # Serve /metrics without a key (for a scraper on a private network); default: admin key needed.
     metrics_public: bool = False
+    # Answer POST /v1/check/hashes without FastAPI's routing and dependency machinery (api/fastpath.py).
+    fast_path: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

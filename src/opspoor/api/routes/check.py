@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from opspoor.api.auth import require, service
 from opspoor.api.errors import NotReady, Unprocessable, request_id
@@ -158,7 +158,12 @@ def _match_hashes(
 )
 async def check_hashes(
     body: CheckHashesIn, request: Request, caller: KeyInfo = Depends(require("check"))
-) -> CheckHashesOut:
+) -> Response:
+    return await answer_hashes(request, body, caller)
+
+
+async def answer_hashes(request: Request, body: CheckHashesIn, caller: KeyInfo) -> Response:
+    """The work of /v1/check/hashes, shared by the route above and the fast path (api/fastpath.py)."""
     state = service(request)
     if len(body.hashes) > state.settings.max_batch:
         raise Unprocessable(f"at most {state.settings.max_batch} hashes per call, got {len(body.hashes)}")
@@ -175,7 +180,9 @@ async def check_hashes(
     if matched:
         subject = ",".join([f"{r.signal}:{r.value}" for r in results if r.matches][:20])
         await _audit_match(state, request, caller, "hashes", subject, matched)
-    return CheckHashesOut(results=results, request_id=request_id(request))
+    out = CheckHashesOut(results=results, request_id=request_id(request))
+    # Serialised here in one step (pydantic-core); FastAPI's generic path would validate it again.
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 def _file_hashes(signals: FileSignals) -> FileHashes:

@@ -15,7 +15,9 @@ from opspoor.api.models import ErrorBody, Health, Ready
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
-@router.get("/health", response_model=Health, summary="Liveness: the process answers.")
+@router.get(
+    "/health", response_model=Health, summary="Liveness: the process answers.", openapi_extra={"security": []}
+)
 async def health() -> Health:
     return Health(version=__version__)
 
