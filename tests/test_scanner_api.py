@@ -92,4 +92,7 @@ def test_submit_follow_and_query_a_scan(
             queue = client.get("/v1/scan-queue", headers=as_analyst).json()["items"]
             assert len(queue) == 3 and all(i["parts"] for i in queue)
             assert client.get("/v1/scans/999", headers=as_analyst).status_code == 404
+            assert client.get(f"/v1/scans/{2**70}", headers=as_analyst).status_code == 422
+            assert client.get("/v1/sightings", params={"scan": 2**70}, headers=as_analyst).status_code == 422
+            assert client.get("/v1/sightings", headers={"X-API-Key": checker}).status_code == 403
         assert outside.requests == []

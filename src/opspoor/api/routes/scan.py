@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from opspoor.api.auth import require, service
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/v1", tags=["scanner"])
 _ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 429: {"model": ErrorBody}}
 # Who may start crawls: they reach out to third-party servers on the operator's behalf.
 SCAN_ROLES = frozenset({"analyst", "admin"})
+_MAX_ID = 2**62  # ids are 64-bit in the store; larger numbers cannot name anything
 _running: set[asyncio.Task[Any]] = set()  # keep references: the loop holds tasks only weakly
 
 
@@ -156,7 +158,11 @@ async def submit(request: Request, body: ScanIn, caller: KeyInfo = Depends(requi
 
 
 @router.get("/scans/{scan_id}", response_model=ScanOut, summary="A scan's state.", responses=_ERRORS)
-def get_scan(request: Request, scan_id: int, caller: KeyInfo = Depends(require("check"))) -> ScanOut:
+def get_scan(
+    request: Request,
+    scan_id: int = PathParam(ge=1, le=_MAX_ID),
+    caller: KeyInfo = Depends(require("check")),
+) -> ScanOut:
     from opspoor.store.scanner import Scan
 
     _may_scan(caller)
@@ -174,7 +180,7 @@ def sightings(
     host: str | None = Query(None, max_length=255),
     country: str | None = Query(None, min_length=2, max_length=2),
     min_risk: float | None = Query(None, ge=0, le=100),
-    scan: int | None = Query(None, ge=1),
+    scan: int | None = Query(None, ge=1, le=_MAX_ID),
     limit: int = Query(100, ge=1, le=1000),
     caller: KeyInfo = Depends(require("check")),
 ) -> SightingsOut:
