@@ -261,7 +261,8 @@ class VideoMatcher:
             q_pct = 100.0 * len({int(q_slots[q]) for q in graded}) / q_distinct if q_distinct else 0.0
             t_hit = {int(entry.slots[t]) for q in graded for t, _ in by_query[q]}
             t_pct = 100.0 * len(t_hit) / entry.distinct
-            segments = _segments(frames, entry.features, by_query, max(step, _step(entry.features)))
+            steps = sorted((step, _step(entry.features)))
+            segments = _segments(frames, entry.features, by_query, steps[0], steps[1])
             if q_distinct and q_pct >= rule.query_percent and t_pct >= rule.target_percent:
                 verdict: VideoVerdictName = "match"
             elif any(s.seconds >= rule.partial_seconds for s in segments):
@@ -278,7 +279,8 @@ def _segments(
     query: list[VpdqFeature],
     target: list[VpdqFeature],
     by_query: dict[int, list[tuple[int, int]]],
-    step: float,
+    fine_step: float,
+    coarse_step: float,
 ) -> list[Segment]:
     """Runs of query frames that match list frames at one time offset, longest offsets first."""
     rows = []  # (query position, list position, offset, distance)
@@ -288,9 +290,11 @@ def _segments(
     if not rows:
         return []
     data = np.array(rows, dtype=np.float64)
-    # Sampling at 1 fps puts the same moment up to one interval apart in two encodes.
-    tolerance = max(0.5, 1.5 * step)
-    max_gap = max(2.0, 3.0 * step)
+    # Two videos both sampled at 1 fps see the same moment up to one interval apart; when one of
+    # them is sampled at every frame, the true pairs sit within half a frame of the offset. Gaps in
+    # a run are bounded by the coarser sampling (and frames too flat or too far apart to match).
+    tolerance = max(0.5, 1.5 * fine_step)
+    max_gap = max(2.0, 3.0 * coarse_step)
     segments: list[Segment] = []
     while len(data) and len(segments) < _MAX_SEGMENTS:
         offsets = np.sort(data[:, 2])
@@ -306,36 +310,50 @@ def _segments(
             if q not in best or abs(row[2] - centre) < abs(best[q][2] - centre):
                 best[q] = row
         ordered = sorted(best.values(), key=lambda r: query[int(r[0])].timestamp)
-        run: list[np.ndarray] = []
+        runs: list[list[np.ndarray]] = [[]]
         for row in ordered:
-            if run and query[int(row[0])].timestamp - query[int(run[-1][0])].last > max_gap:
-                segments.extend(_close_run(run, query, target))
-                run = []
-            run.append(row)
-        segments.extend(_close_run(run, query, target))
+            if runs[-1] and query[int(row[0])].timestamp - query[int(runs[-1][-1][0])].last > max_gap:
+                runs.append([])
+            runs[-1].append(row)
+        for run in runs:
+            segment = _close_run(run, query, target)
+            if segment is not None and not _mostly_covered(segment, segments):
+                segments.append(segment)
         if int(support.max()) < 2:
             break
     segments.sort(key=lambda s: s.query_start)
     return segments
 
 
-def _close_run(run: list[np.ndarray], query: list[VpdqFeature], target: list[VpdqFeature]) -> list[Segment]:
+def _mostly_covered(segment: Segment, found: list[Segment]) -> bool:
+    """True when half of the segment's query time is already explained by a stronger segment (a
+    static stretch matches at many offsets; each query moment is reported once)."""
+    for other in found:
+        overlap = min(segment.query_end, other.query_end) - max(segment.query_start, other.query_start)
+        if overlap >= 0.5 * segment.seconds:
+            return True
+    return False
+
+
+def _close_run(run: list[np.ndarray], query: list[VpdqFeature], target: list[VpdqFeature]) -> Segment | None:
+    if not run:
+        return None
     qs = [query[int(r[0])] for r in run]
     ts = [target[int(r[1])] for r in run]
-    # A segment needs at least 3 frames over half a second: two stray matches of a static frame
-    # (a black fade, a title card) are not a shared scene.
+    # A segment spans at least half a second in both videos, with at least 3 query frames: stray
+    # matches of one static frame of the list video (a black fade, a title card) are no scene.
     if len(run) < 3 or max(f.last for f in qs) - min(f.timestamp for f in qs) < 0.5:
-        return []
-    return [
-        Segment(
-            query_start=min(f.timestamp for f in qs),
-            query_end=max(f.last for f in qs),
-            target_start=min(f.timestamp for f in ts),
-            target_end=max(f.last for f in ts),
-            frames=len(run),
-            mean_distance=float(np.mean([r[3] for r in run])),
-        )
-    ]
+        return None
+    if max(f.last for f in ts) - min(f.timestamp for f in ts) < 0.5:
+        return None
+    return Segment(
+        query_start=min(f.timestamp for f in qs),
+        query_end=max(f.last for f in qs),
+        target_start=min(f.timestamp for f in ts),
+        target_end=max(f.last for f in ts),
+        frames=len(run),
+        mean_distance=float(np.mean([r[3] for r in run])),
+    )
 
 
 def compare_videos(
