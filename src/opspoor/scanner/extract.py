@@ -79,12 +79,26 @@ def extension(url: str) -> str:
 
 
 def srcset_urls(value: str) -> list[str]:
-    """The URLs of a srcset attribute ("a.jpg 1x, b.jpg 2x" or "a.jpg 480w, ...")."""
-    urls = []
-    for candidate in re.split(r",\s+|,(?=\S+\s+\d)", value.strip()):
-        token = candidate.strip().split()
-        if token and not token[0].startswith("data:"):
-            urls.append(token[0].rstrip(","))
+    """The URLs of a srcset attribute ("a.jpg 1x, b.jpg 2x"), parsed as the HTML standard's
+    "parse a srcset attribute" does: a URL is a run of non-space characters (commas inside it
+    belong to it, trailing ones end it), then descriptors up to the next comma."""
+    urls, pos, n = [], 0, len(value)
+    while pos < n:
+        while pos < n and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < n and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            depth = 0  # skip descriptors; a comma inside parentheses does not end them
+            while pos < n and (value[pos] != "," or depth):
+                depth += {"(": 1, ")": -1}.get(value[pos], 0)
+                pos += 1
+        if url and not url.startswith("data:"):
+            urls.append(url)
     return urls
 
 
