@@ -265,3 +265,28 @@ def test_hashing_in_processes_gives_the_same_sightings(sample: SampleSite, tmp_p
 
     assert seen(processes.scan_id) == seen(threads.scan_id)
     assert processes.matched == 3
+
+
+def test_videos_hashed_and_re_encoded_known_images_matched_near(testdata: Path, tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    url = f"sqlite:///{tmp_path / 'scan.db'}"
+    photo = photos_from(testdata, 1)[0]
+    make_list(url, "test-list", [photo])
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(photo)).save(copy, "JPEG", quality=60)  # other bytes, same picture
+    video = (testdata / "video" / "test-padded-dimensions.mp4").read_bytes()
+    with TestSite() as site:
+        site.file("/copy.jpg", copy.getvalue())
+        site.file("/clip.mp4", video, "video/mp4")
+        site.page("/", "<img src='/copy.jpg'><video controls><source src='/clip.mp4'></video>")
+        summary = run_scan([site.url("/")], TEST_SETTINGS, url)
+    rows = {s.media_url.rsplit("/", 1)[1]: s for s in sightings(url, summary.scan_id)}
+    near = rows["copy.jpg"]
+    assert near.verdict == "near" and near.matches[0]["signal"] == "pdq"
+    assert 0 < near.matches[0]["distance"] <= 31
+    clip = rows["clip.mp4"]
+    assert clip.kind == "video" and clip.found_as == "video" and clip.content_type == "video/mp4"
+    assert clip.extra and clip.extra.get("vpdq") and clip.sha256
