@@ -290,3 +290,14 @@ def test_signal_type_values_and_distance(reference: dict[str, list[VpdqFeature]]
     assert signal.distance(same, to_text(reference["chair-22-sd-grey-bar"])) <= signal.default_threshold
     with pytest.raises(InvalidSignalValue):
         signal.distance(key, same)
+
+
+def test_removed_list_videos_stop_matching(reference: dict[str, list[VpdqFeature]]) -> None:
+    videos = [ListVideo(n, reference[n], entry_id=i + 1) for i, n in enumerate(FULL_CHAIRS)]
+    for factory in (PDQIndex, BruteForceIndex):
+        matcher = VideoMatcher(videos, index_factory=factory)
+        query = reference["chair-19-sd-bar"]
+        assert {m.video.entry_id for m in matcher.match(query)} == {1, 2, 3}
+        assert matcher.remove([2, 99]) == 1 and matcher.remove([2]) == 0
+        assert len(matcher) == 2
+        assert {m.video.entry_id for m in matcher.match(query)} == {1, 3}

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from opspoor.lists.service import add_entries, create_list, disable_entry
 from opspoor.matching.video_check import VideoChecker, as_match
+from opspoor.signals import InvalidSignalValue
 from opspoor.signals.compute import FileSignals
 from opspoor.signals.vpdq import VpdqFeature, digest, merge_consecutive, parse_text, to_text
 from opspoor.store.db import open_store, transaction
@@ -20,6 +21,8 @@ from opspoor.store.lists import Entry
 from opspoor.store.video import (
     VideoFrame,
     add_video_to_list,
+    frames_text,
+    import_vpdq_text,
     load_frames,
     save_frames,
     video_entry_rows,
@@ -127,3 +130,24 @@ def test_flat_videos_get_no_perceptual_entry() -> None:
     assert [(r.signal_type, r.value, r.item_key, r.quality) for r in rows] == [
         ("vpdq", digest(parse_text(good)), "a" * 64, 90)
     ]
+
+
+def test_import_and_export_in_the_reference_text_format(testdata: Path, tmp_path: Path) -> None:
+    engine, factory = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    text = (testdata / "video" / "expected-vpdq" / "chair-20-sd-bar.txt").read_text()
+    try:
+        with transaction(factory) as session:
+            create_list(session, "meta-samples")
+            key = import_vpdq_text(session, "meta-samples", text, source_ref="vpdq/sample-hashes")
+        assert key == digest(parse_text(text))
+        with factory() as session:
+            assert frames_text(session, "vpdq", key) == text
+            with pytest.raises(LookupError):
+                frames_text(session, "vpdq", "0" * 64)
+        query = (testdata / "video" / "expected-vpdq" / "chair-22-sd-grey-bar.txt").read_text()
+        found = VideoChecker.from_store(factory).check({"vpdq": query})
+        assert [(m.verdict, m.video.source_ref) for m in found] == [("match", "vpdq/sample-hashes")]
+        with transaction(factory) as session, pytest.raises(InvalidSignalValue):
+            import_vpdq_text(session, "meta-samples", "0,100,not-a-hash,0.0")
+    finally:
+        engine.dispose()

@@ -47,6 +47,8 @@ class FrameIndex(Protocol):
 
     def add(self, ids: np.ndarray, hashes: np.ndarray) -> None: ...
 
+    def remove(self, ids: np.ndarray) -> int: ...
+
     def search(self, queries: np.ndarray, threshold: int = 31) -> list[tuple[np.ndarray, np.ndarray]]: ...
 
     def __len__(self) -> int: ...
@@ -62,6 +64,12 @@ class BruteForceIndex:
     def add(self, ids: np.ndarray, hashes: np.ndarray) -> None:
         self._ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
         self._hashes = np.concatenate([self._hashes, np.asarray(hashes, dtype=np.uint8).reshape(-1, 32)])
+
+    def remove(self, ids: np.ndarray) -> int:
+        keep = ~np.isin(self._ids, np.asarray(ids, dtype=np.int64))
+        removed = int((~keep).sum())
+        self._ids, self._hashes = self._ids[keep], self._hashes[keep]
+        return removed
 
     def search(self, queries: np.ndarray, threshold: int = 31) -> list[tuple[np.ndarray, np.ndarray]]:
         out: list[tuple[np.ndarray, np.ndarray]] = []
@@ -199,10 +207,25 @@ class VideoMatcher:
         self._videos: list[_Indexed] = []
         self._frame_video = np.zeros(0, dtype=np.int64)
         self._frame_pos = np.zeros(0, dtype=np.int64)
+        self._removed: set[int] = set()
         self.add(videos)
 
     def __len__(self) -> int:
-        return len(self._videos)
+        """List videos that can match (added and not removed)."""
+        return len(self._videos) - len(self._removed)
+
+    def remove(self, entry_ids: Sequence[int]) -> int:
+        """Take the videos of these list entries out of matching (a disabled or disputed entry);
+        returns how many videos were removed."""
+        wanted = set(entry_ids)
+        gone = [
+            n for n, v in enumerate(self._videos) if v.video.entry_id in wanted and n not in self._removed
+        ]
+        if gone:
+            frame_ids = np.flatnonzero(np.isin(self._frame_video, gone)).astype(np.int64)
+            self._index.remove(frame_ids)
+            self._removed.update(gone)
+        return len(gone)
 
     def add(self, videos: Sequence[ListVideo]) -> None:
         video_of: list[np.ndarray] = [self._frame_video]

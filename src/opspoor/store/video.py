@@ -36,6 +36,7 @@ from opspoor.signals.vpdq import (
     VpdqFeature,
     digest,
     parse_text,
+    to_text,
 )
 from opspoor.store.db import Base
 
@@ -207,3 +208,33 @@ def load_list_videos(
                 )
             )
     return videos, notes
+
+
+def frames_text(session: Session, signal: str, key: str) -> str:
+    """A listed video's frames in the reference's text form (for export, or Meta's tools)."""
+    frames = load_frames(session, signal, [key]).get(key)
+    if frames is None:
+        raise LookupError(f"no {signal} frames stored under {key}")
+    return to_text(frames)
+
+
+def import_vpdq_text(
+    session: Session,
+    list_name: str,
+    text: str,
+    *,
+    signal: str = VPDQ,
+    classification: str | None = None,
+    source_ref: str | None = None,
+    item_key: str | None = None,
+) -> str:
+    """List a video given as vPDQ text (e.g. from Meta's vpdq-hash-video or a partner): its frames
+    are stored and one entry added. Returns the digest (the entry's value). InvalidSignalValue
+    names a bad line."""
+    from opspoor.lists.service import add_entries
+
+    features = parse_text(text)
+    key = save_frames(session, signal, features)
+    quality = _median_quality(features)
+    add_entries(session, list_name, [NewEntry(signal, key, classification, source_ref, item_key, quality)])
+    return key
