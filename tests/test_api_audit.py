@@ -85,3 +85,44 @@ def test_cli_verify_names_the_row(store, db_url: str) -> None:  # type: ignore[n
     bad = runner.invoke(app, ["audit", "verify", "--db", db_url])
     assert bad.exit_code == 1
     assert "row 4" in bad.output
+
+
+def test_concurrent_appends_from_two_engines_extend_one_chain(store, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Two processes' worth of writers (separate engines, several threads) never fork the chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    second_engine, second_factory = open_store(db_url)
+    _, factory = store
+
+    def append(i: int) -> None:
+        with transaction(factory if i % 2 else second_factory) as session:
+            audit.log(session, "t/abcd1234", "match", f"n{i}", {"i": i})
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(append, range(60)))
+    finally:
+        second_engine.dispose()
+    with factory() as session:
+        assert audit.verify(session) == 65
+
+
+def test_group_commit_writer(store) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from opspoor.audit.writer import AuditWriter
+
+    _, factory = store
+    writer = AuditWriter(factory)
+
+    async def many() -> None:
+        await asyncio.gather(*(writer.log("t/abcd1234", "match", f"s{i}", {"i": i}) for i in range(200)))
+
+    try:
+        asyncio.run(many())
+    finally:
+        writer.close()
+    with factory() as session:
+        assert audit.verify(session) == 205
+        subjects = [e.subject for e in audit.chain.entries(session, after=5, limit=1000)]
+    assert sorted(subjects) == sorted(f"s{i}" for i in range(200))

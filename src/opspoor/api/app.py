@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await asyncio.to_thread(state.audit.close)
             state.engine.dispose()
 
     app = FastAPI(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from opspoor.api.keys import KeyInfo, hash_key, shares_by_tenant, verify_key
 from opspoor.api.settings import Settings
+from opspoor.audit.writer import AuditWriter
 from opspoor.matching.engine import Matcher
 from opspoor.store.db import make_engine, migrate, session_factory
 from opspoor.store.lists import HashList
@@ -66,6 +67,7 @@ class ServiceState:
         self._lock = threading.Lock()
         self.last_refresh = 0.0  # time.monotonic() of the last successful refresh
         self.refresh_error: str | None = None
+        self.audit = AuditWriter(self.factory)
 
     # -- start-up and keeping in step --------------------------------------------------------
     def start(self) -> None:

@@ -5,20 +5,20 @@ number, time, actor, action, subject, details as sorted compact JSON). Changing 
 changes that row's hash; removing a row breaks the link of the row after it; removing rows at the
 end disagrees with `audit_head`. `verify` reports the first row where the chain breaks.
 
-Appends lock `audit_head` (SELECT ... FOR UPDATE on PostgreSQL; SQLite has a single writer), so
-several server processes extend one chain instead of forking it.
+Appends first write to `audit_head` (a row lock on PostgreSQL, the write lock on SQLite), so several
+server processes extend one chain instead of forking it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from opspoor.errors import OpspoorError
@@ -67,27 +67,37 @@ def log(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one row in the caller's transaction (so it commits with the change it records)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    seq = head.seq + 1
-    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    text = _canonical_details(details)
-    digest = row_hash(head.row_hash, seq, at, actor, action, subject, text)
-    session.add(
-        AuditRow(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            subject=subject,
-            details=text,
-            prev_hash=head.row_hash,
-            row_hash=digest,
-        )
-    )
-    prev = head.row_hash
-    head.seq, head.row_hash = seq, digest
+    return log_many(session, [(actor, action, subject, details)])[0]
+
+
+def log_many(
+    session: Session, rows: Sequence[tuple[str, str, str, Mapping[str, Any] | None]]
+) -> list[AuditEntry]:
+    """Append rows (actor, action, subject, details) in order, in the caller's transaction."""
+    # Write to the head first: that takes SQLite's write lock (reads alone take none, so two writers
+    # could both read the same head) and PostgreSQL's row lock, before the head is read.
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
+    prev, seq = head.row_hash, head.seq
+    out: list[AuditEntry] = []
+    for actor, action, subject, details in rows:
+        seq += 1
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        text = _canonical_details(details)
+        digest = row_hash(prev, seq, at, actor, action, subject, text)
+        session.add(
+            AuditRow(
+                seq=seq, at=at, actor=actor, action=action, subject=subject, details=text,
+                prev_hash=prev, row_hash=digest,
+            )
+        )  # fmt: skip
+        out.append(AuditEntry(seq, at, actor, action, subject, json.loads(text), prev, digest))
+        prev = digest
+    head.seq, head.row_hash = seq, prev
     session.flush()
-    return AuditEntry(seq, at, actor, action, subject, json.loads(text), prev, digest)
+    return out
 
 
 def _entry(row: AuditRow) -> AuditEntry:

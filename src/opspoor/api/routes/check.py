@@ -93,18 +93,9 @@ def _audit_details(
 async def _audit_match(
     state: ServiceState, request: Request, caller: KeyInfo, kind: str, subject: str, matches: Sequence[Match]
 ) -> None:
-    if not matches:
-        return
-    from opspoor import audit
-    from opspoor.store.db import transaction
-
-    details = _audit_details(request, caller, kind, matches)
-
-    def write() -> None:
-        with transaction(state.factory) as session:
-            audit.log(session, caller.actor, "match", subject, details)
-
-    await asyncio.to_thread(write)
+    """Every match is in the audit log before its verdict is answered (group commit, audit/writer.py)."""
+    if matches:
+        await state.audit.log(caller.actor, "match", subject, _audit_details(request, caller, kind, matches))
 
 
 def _parse(body: CheckHashesIn) -> list[MatchQuery]:
