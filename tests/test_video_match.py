@@ -2,6 +2,8 @@
 
 Every sample video is decoded once (module fixture): every frame is hashed (the reference's
 regression check), the 1-fps frames are the vpdq signal, and vpdq_trim hashes them without bars.
+That pass costs about 40 s of CPU (PDQ of 3,441 frames at native size, ~10 ms per SD frame), so the
+tests that use it are marked slow; the others use Meta's expected files and take a second.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def reference(testdata: Path) -> dict[str, list[VpdqFeature]]:
     return {p.stem: parse_text(p.read_text()) for p in sorted(folder.glob("*.txt"))}
 
 
+@pytest.mark.slow
 def test_every_frame_agrees_with_the_reference(
     hashed: dict[str, VideoHashes], reference: dict[str, list[VpdqFeature]]
 ) -> None:
@@ -113,6 +116,7 @@ def _matches(hashed: dict[str, VideoHashes], signal: str = "vpdq") -> dict[tuple
     return found
 
 
+@pytest.mark.slow
 def test_chairs_match_each_other_and_nothing_else(hashed: dict[str, VideoHashes]) -> None:
     found = _matches(hashed)
     for a in FULL_CHAIRS:
@@ -124,6 +128,7 @@ def test_chairs_match_each_other_and_nothing_else(hashed: dict[str, VideoHashes]
         assert (a, b) not in found, (a, b, found.get((a, b)))
 
 
+@pytest.mark.slow
 def test_chair_19_is_a_partial_match_with_the_shared_segment(hashed: dict[str, VideoHashes]) -> None:
     """chair-19 is chair-20 without its first 1.73 s (frame 52 of chair-20 is frame 0 of chair-19,
     per the reference's every-frame hashes). Sampled at 1 fps the two meet half a second apart, and
@@ -162,6 +167,7 @@ def _cut(data: bytes, start: float, seconds: float) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 def test_ten_second_clip_matches_at_the_right_times(testdata: Path, hashed: dict[str, VideoHashes]) -> None:
     original = (testdata / "video" / "chair-orig-22-sd-bar.mp4").read_bytes()
     clip = hash_video(_cut(original, 6.0, 10.0), dense_seconds_per_frame=0)
@@ -181,6 +187,7 @@ def test_ten_second_clip_matches_at_the_right_times(testdata: Path, hashed: dict
             assert compare_videos(clip.vpdq, hashed[name].vpdq, dense=clip.dense) is None
 
 
+@pytest.mark.slow
 def test_bars_defeat_plain_vpdq_but_not_vpdq_trim(
     hashed: dict[str, VideoHashes], reference: dict[str, list[VpdqFeature]]
 ) -> None:
@@ -199,6 +206,7 @@ def test_bars_defeat_plain_vpdq_but_not_vpdq_trim(
         assert (a, b) not in trimmed, (a, b)
 
 
+@pytest.mark.slow
 def test_matcher_uses_the_pdq_index_and_agrees_with_brute_force(hashed: dict[str, VideoHashes]) -> None:
     videos = [ListVideo(name, h.vpdq, item_key=name) for name, h in hashed.items()]
     query = hashed["chair-22-sd-grey-bar"]
