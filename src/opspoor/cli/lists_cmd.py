@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,10 +30,16 @@ ActorOption = Annotated[
 FORMAT_HELP = "csv | lines | te-file | te-csv | te-json | hma-json (see README: Hash lists)."
 
 
-def _factory(db: str | None) -> sessionmaker[Session]:
+@contextmanager
+def _store(db: str | None) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database, whose connections are closed when the command ends."""
     from opspoor.store.db import open_store
 
-    return open_store(db)[1]
+    engine, factory = open_store(db)
+    try:
+        yield factory
+    finally:
+        engine.dispose()
 
 
 def _actor(actor: str | None) -> str | None:
@@ -83,7 +91,7 @@ def create_command(
     from opspoor.lists.service import create_list
     from opspoor.store.db import transaction
 
-    with transaction(_factory(db)) as session:
+    with _store(db) as factory, transaction(factory) as session:
         create_list(
             session,
             name,
@@ -122,24 +130,26 @@ def add_command(
 
     if classification:
         parse_classification(classification)  # fail before hashing, not after
-    factory = _factory(db)
-    with factory() as session:
-        get_list(session, name)
     err = Console(stderr=True)
     files = list(iter_files(paths))
     rows = []
     failed = 0
-    for path, result in map_with_progress(hash_for_list, files, workers=workers or None, label="Hashing"):
-        if isinstance(result, str):
-            failed += 1
-            err.print(f"[red]{path}[/red]: {result}", highlight=False)
-            continue
-        entries, warnings = entries_for_media(result, classification=classification, source_ref=source_ref)
-        for warning in warnings:
-            err.print(f"[yellow]{path}[/yellow]: {warning}", highlight=False)
-        rows.extend(entries)
-    with transaction(factory) as session:
-        result = add_entries(session, name, rows, actor=_actor(actor), reason="lists add")
+    with _store(db) as factory:
+        with factory() as session:
+            get_list(session, name)  # before hashing: a wrong name should not cost an hour
+        for path, hashed in map_with_progress(hash_for_list, files, workers=workers or None, label="Hashing"):
+            if isinstance(hashed, str):
+                failed += 1
+                err.print(f"[red]{path}[/red]: {hashed}", highlight=False)
+                continue
+            entries, warnings = entries_for_media(
+                hashed, classification=classification, source_ref=source_ref
+            )
+            for warning in warnings:
+                err.print(f"[yellow]{path}[/yellow]: {warning}", highlight=False)
+            rows.extend(entries)
+        with transaction(factory) as session:
+            result = add_entries(session, name, rows, actor=_actor(actor), reason="lists add")
     typer.echo(
         f"{len(files) - failed} file(s) hashed: {result.added} entries added, "
         f"{result.existing} already in {name}, {result.duplicates} repeated"
@@ -163,18 +173,17 @@ def import_command(
     from opspoor.lists.importing import import_stream
     from opspoor.store.db import transaction
 
-    factory = _factory(db)
     source = "<stdin>" if str(file) == "-" else file.name
     try:
-        stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8-sig", newline="")
+        stream = nullcontext(sys.stdin) if str(file) == "-" else file.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise _fail(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
-        with stream, transaction(factory) as session:
+        with stream as text, _store(db) as factory, transaction(factory) as session:
             report = import_stream(
                 session,
                 name,
-                stream,
+                text,
                 fmt,
                 signal=signal,
                 classification=classification,
@@ -209,8 +218,7 @@ def export_command(
 
     if fmt == "lines" and signal is None:
         raise _fail("the lines format does not say which hash a line is: give --signal")
-    factory = _factory(db)
-    with factory() as session:
+    with _store(db) as factory, factory() as session:
         if output is None:
             count = export_stream(session, name, sys.stdout, fmt, include_all=include_all, signal=signal)
         else:
@@ -235,7 +243,7 @@ def _state_command(state: str) -> Any:
         change = {"disable": service.disable_entry, "dispute": service.dispute_entry}.get(
             state, service.enable_entry
         )
-        with transaction(_factory(db)) as session:
+        with _store(db) as factory, transaction(factory) as session:
             entry = change(session, name, value, reason, actor=_actor(actor), signal_type=signal)
             typer.echo(f"{entry.signal_type} {entry.value} in {name}: {entry.state}")
 
@@ -263,7 +271,7 @@ def switch_command(
     from opspoor.lists.service import set_list_enabled
     from opspoor.store.db import transaction
 
-    with transaction(_factory(db)) as session:
+    with _store(db) as factory, transaction(factory) as session:
         set_list_enabled(session, name, on, reason=reason, actor=_actor(actor))
     typer.echo(f"list {name} {'on' if on else 'off'}")
 
@@ -274,7 +282,7 @@ def show_command(name: Annotated[str | None, typer.Argument()] = None, db: DbOpt
     from opspoor.cli.lists_view import show_list, show_lists
     from opspoor.lists.history import summaries
 
-    with _factory(db)() as session:
+    with _store(db) as factory, factory() as session:
         found = summaries(session, [name] if name else None)
     if name:
         show_list(found[0])
@@ -294,7 +302,7 @@ def history_command(
     from opspoor.cli.lists_view import show_history
     from opspoor.lists.history import entry_history, list_history
 
-    with _factory(db)() as session:
+    with _store(db) as factory, factory() as session:
         if value is None:
             events = list_history(session, name)[:limit]
             entries = entry_history(session, name, limit=limit)
