@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from opspoor.lists.service import add_entries, create_list, disable_entry
 from opspoor.matching.video_check import VideoChecker, as_match
 from opspoor.signals import InvalidSignalValue
-from opspoor.signals.compute import FileSignals
+from opspoor.signals.compute import FileSignals, compute_signals
 from opspoor.signals.vpdq import VpdqFeature, digest, merge_consecutive, parse_text, to_text
 from opspoor.store.db import open_store, transaction
 from opspoor.store.lists import Entry
@@ -58,13 +58,13 @@ def test_entries_frames_check_and_disable(testdata: Path, db_url: str) -> None:
             create_list(session, "other", source="test")
             add_video_to_list(session, "videos", chair, classification="iccam:baseline", source_ref="case-1")
             kinds = session.scalars(select(Entry.signal_type).where(Entry.item_key == chair.sha256))
-            assert sorted(kinds) == ["md5", "sha1", "sha256", "vpdq", "vpdq_trim"]
+            # No bars were cut (vpdq_trim text == vpdq text): no vpdq_trim entry repeats vpdq.
+            assert sorted(kinds) == ["md5", "sha1", "sha256", "vpdq"]
             add_video_to_list(session, "videos", pattern, source_ref="case-2")
             add_video_to_list(session, "other", chair, source_ref="case-3")
-            # vpdq and vpdq_trim texts are equal here: one digest, frames stored once per signal.
+            # Frames are stored once per video, however many lists hold it.
             stored = session.scalar(select(func.count()).select_from(VideoFrame))
-            per_video = len(parse_text(chair.extra["vpdq"])) + len(parse_text(pattern.extra["vpdq"]))
-            assert stored == 2 * per_video
+            assert stored == len(parse_text(chair.extra["vpdq"])) + len(parse_text(pattern.extra["vpdq"]))
 
         checker = VideoChecker.from_store(factory, ["videos"])
         assert checker.notes == []
@@ -85,8 +85,7 @@ def test_entries_frames_check_and_disable(testdata: Path, db_url: str) -> None:
 
         with transaction(factory) as session:
             key = digest(parse_text(chair.extra["vpdq"]))
-            for signal in ("vpdq", "vpdq_trim"):
-                disable_entry(session, "videos", key, "test: disputed video", signal_type=signal)
+            disable_entry(session, "videos", key, "test: disputed video", signal_type="vpdq")
         assert VideoChecker.from_store(factory, ["videos"]).check(query.extra) == []
         with factory() as session:  # history and frames are kept
             assert load_frames(session, "vpdq", [key])[key] == parse_text(chair.extra["vpdq"])
@@ -149,5 +148,27 @@ def test_import_and_export_in_the_reference_text_format(testdata: Path, tmp_path
         assert [(m.verdict, m.video.source_ref) for m in found] == [("match", "vpdq/sample-hashes")]
         with transaction(factory) as session, pytest.raises(InvalidSignalValue):
             import_vpdq_text(session, "meta-samples", "0,100,not-a-hash,0.0")
+    finally:
+        engine.dispose()
+
+
+def test_a_copy_with_bars_matches_through_the_store(testdata: Path, tmp_path: Path) -> None:
+    """pattern-hd-no-bar is listed (no bars: no vpdq_trim entry); its grey copy with bars is found."""
+    engine, factory = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    folder = testdata / "video"
+    try:
+        listed = compute_signals((folder / "pattern-hd-no-bar.mp4").read_bytes())
+        with transaction(factory) as session:
+            create_list(session, "videos")
+            add_video_to_list(session, "videos", listed, source_ref="pattern")
+            kinds = session.scalars(select(Entry.signal_type).where(Entry.item_key == listed.sha256))
+            assert "vpdq_trim" not in set(kinds)
+        query = compute_signals((folder / "pattern-sd-grey-bar.mp4").read_bytes())
+        assert query.extra["video"]["bars_found"] == 7
+        found = VideoChecker.from_store(factory).check(query.extra)
+        assert [(m.verdict, m.video.source_ref) for m in found] == [("match", "pattern")]
+        assert found[0].query_percent == 100.0
+        other = compute_signals((folder / "doorknob-hd-no-bar.mp4").read_bytes())
+        assert VideoChecker.from_store(factory).check(other.extra) == []
     finally:
         engine.dispose()

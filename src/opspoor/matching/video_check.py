@@ -67,7 +67,13 @@ class VideoChecker:
         if plain:
             found.extend(self._matchers[VPDQ].match(plain, _features(extra, VPDQ_DENSE)))
         trimmed = _features(extra, VPDQ_TRIM)
-        if trimmed:
+        if trimmed and extra.get(VPDQ_TRIM) != extra.get(VPDQ):
+            # Bars were cut from the query: compare its content with the list videos' content, that
+            # is their trimmed frames, or their plain frames where they had no bars (no vpdq_trim
+            # entry is listed then, see opspoor.store.video).
+            found.extend(self._matchers[VPDQ_TRIM].match(trimmed))
+            found.extend(self._matchers[VPDQ].match(trimmed))
+        elif trimmed:
             found.extend(self._matchers[VPDQ_TRIM].match(trimmed))
         best: dict[str, VideoMatch] = {}
         for m in found:

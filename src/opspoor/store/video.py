@@ -64,7 +64,11 @@ class VideoFrame(Base):
 
 
 def _features(signals: FileSignals, signal: str) -> list[VpdqFeature] | None:
+    """The frames of one video signal; None for vpdq_trim when no bars were cut (it would only
+    repeat vpdq: the checker matches a trimmed query against the vpdq frames as well)."""
     text = signals.extra.get(signal)
+    if signal == VPDQ_TRIM and text == signals.extra.get(VPDQ):
+        return None
     return parse_text(text) if text else None
 
 
