@@ -309,3 +309,24 @@ def test_removed_list_videos_stop_matching(reference: dict[str, list[VpdqFeature
         assert matcher.remove([2, 99]) == 1 and matcher.remove([2]) == 0
         assert len(matcher) == 2
         assert {m.video.entry_id for m in matcher.match(query)} == {1, 3}
+
+
+def test_a_still_from_a_listed_video_is_found(
+    testdata: Path, reference: dict[str, list[VpdqFeature]]
+) -> None:
+    """A frame grabbed as a photo (PDQ photo pipeline: 512x512 resize) finds its video and time."""
+    from opspoor.signals.pdq import hash_pixels, reference_resize
+
+    videos = [ListVideo(n, reference[n]) for n in ("chair-20-sd-bar", "pattern-hd-no-bar")]
+    matcher = VideoMatcher(videos)
+    with av.open(str(testdata / "video" / "pattern-hd-no-bar.mp4")) as container:
+        for number, frame in enumerate(container.decode(video=0)):
+            if number == 90:
+                still = frame.to_ndarray(format="rgb24")
+                break
+    pdq, quality = hash_pixels(reference_resize(still))
+    assert quality >= 50
+    found = matcher.find_frame(pdq)
+    assert found and found[0][0].key == "pattern-hd-no-bar"
+    assert found[0][1] == pytest.approx(3.0, abs=0.2) and found[0][2] <= 31
+    assert all(video.key != "chair-20-sd-bar" for video, _, _ in found)

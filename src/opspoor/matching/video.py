@@ -251,6 +251,20 @@ class VideoMatcher:
         if ids:
             self._index.add(np.concatenate(ids), np.concatenate(hashes))
 
+    def find_frame(self, pdq: str, max_distance: int | None = None) -> list[tuple[ListVideo, float, int]]:
+        """List videos holding a frame within `max_distance` of one PDQ hash (a still taken from a
+        known video): (video, timestamp of the closest frame, distance), closest first."""
+        limit = self.rule.max_distance if max_distance is None else max_distance
+        ids, dists = self._index.search(hashes_to_array([pdq]), threshold=limit)[0]
+        best: dict[int, tuple[float, int]] = {}
+        for frame_id, dist in zip(ids.tolist(), dists.tolist(), strict=True):
+            number = int(self._frame_video[frame_id])
+            stamp = self._videos[number].features[int(self._frame_pos[frame_id])].timestamp
+            if number not in best or dist < best[number][1]:
+                best[number] = (stamp, int(dist))
+        found = [(self._videos[n].video, stamp, dist) for n, (stamp, dist) in best.items()]
+        return sorted(found, key=lambda x: x[2])
+
     def match(
         self, query: Sequence[VpdqFeature], dense: Sequence[VpdqFeature] | None = None
     ) -> list[VideoMatch]:
