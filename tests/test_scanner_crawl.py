@@ -290,3 +290,22 @@ def test_videos_hashed_and_re_encoded_known_images_matched_near(testdata: Path, 
     clip = rows["clip.mp4"]
     assert clip.kind == "video" and clip.found_as == "video" and clip.content_type == "video/mp4"
     assert clip.extra and clip.extra.get("vpdq") and clip.sha256
+
+
+def test_a_reported_url_that_is_an_image_is_a_sighting_of_itself(testdata: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'scan.db'}"
+    photo = photos_from(testdata, 1)[0]
+    make_list(url, "test-list", [photo])
+    with TestSite() as site:
+        site.file("/upload/abc", photo)  # no extension: only the content type says it is an image
+        site.add("/file.zip", Resource(b"PK\x03\x04", "application/zip"))
+        summary = run_scan([site.url("/upload/abc"), site.url("/file.zip")], TEST_SETTINGS, url)
+    rows = sightings(url, summary.scan_id)
+    assert [(s.page_url, s.media_url, s.found_as, s.verdict) for s in rows] == [
+        (site.url("/upload/abc"), site.url("/upload/abc"), "direct", "known")
+    ]
+    engine, factory = open_store(url)
+    with factory() as session:
+        errors = {p.url: p.error for p in session.execute(select(Page)).scalars()}
+    engine.dispose()
+    assert errors[site.url("/upload/abc")] is None and "content type" in errors[site.url("/file.zip")]

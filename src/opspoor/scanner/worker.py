@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from opspoor.net.fetch import BadURL, BlockedAddress, FetchError
+from opspoor.net.fetch import BadContentType, BadURL, BlockedAddress, FetchError
 from opspoor.scanner import fetching
 from opspoor.scanner.errors import OutOfScope, RobotsDisallowed, ScannerError
 from opspoor.scanner.extract import decode_html, extract
@@ -135,6 +135,14 @@ class PageWorker:
                 timeout=self.settings.page_timeout,
                 types=self.settings.page_types,
             )
+        except BadContentType as exc:
+            # A reported URL is often the media item itself: then it is a sighting on its own URL.
+            result = await self._media(job.url)
+            if result.http_status is not None:
+                page.http_status, page.ip, page.country = result.http_status, result.ip, result.country
+                sightings.append(SightingRecord(job.url, page.host, "direct", utcnow(), result))
+            else:
+                page.error = outcome.error = str(exc)
         except (FetchError, ScannerError) as exc:
             page.error = outcome.error = str(exc)
         else:
