@@ -39,7 +39,7 @@ def _signals(testdata: Path, name: str) -> FileSignals:
     """FileSignals as compute_signals makes them, from the reference's every-frame file."""
     features = parse_text((testdata / "video" / "expected-vpdq" / f"{name}.txt").read_text())
     fake = name.encode()
-    text = to_text(merge_consecutive(_one_fps(features)))
+    text = to_text(_one_fps(features))
     return FileSignals(
         md5=hashlib.md5(fake).hexdigest(),
         sha1=hashlib.sha1(fake).hexdigest(),
@@ -62,9 +62,10 @@ def test_entries_frames_check_and_disable(testdata: Path, db_url: str) -> None:
             assert sorted(kinds) == ["md5", "sha1", "sha256", "vpdq"]
             add_video_to_list(session, "videos", pattern, source_ref="case-2")
             add_video_to_list(session, "other", chair, source_ref="case-3")
-            # Frames are stored once per video, however many lists hold it.
+            # Frames are stored once per video, however many lists hold it (merged within 2 bits).
             stored = session.scalar(select(func.count()).select_from(VideoFrame))
-            assert stored == len(parse_text(chair.extra["vpdq"])) + len(parse_text(pattern.extra["vpdq"]))
+            merged = [merge_consecutive(parse_text(v.extra["vpdq"])) for v in (chair, pattern)]
+            assert stored == sum(len(m) for m in merged)
 
         checker = VideoChecker.from_store(factory, ["videos"])
         assert checker.notes == []
@@ -88,7 +89,9 @@ def test_entries_frames_check_and_disable(testdata: Path, db_url: str) -> None:
             disable_entry(session, "videos", key, "test: disputed video", signal_type="vpdq")
         assert VideoChecker.from_store(factory, ["videos"]).check(query.extra) == []
         with factory() as session:  # history and frames are kept
-            assert load_frames(session, "vpdq", [key])[key] == parse_text(chair.extra["vpdq"])
+            assert load_frames(session, "vpdq", [key])[key] == merge_consecutive(
+                parse_text(chair.extra["vpdq"])
+            )
     finally:
         engine.dispose()
 
@@ -108,14 +111,17 @@ def test_entry_without_frames_is_noted(testdata: Path, tmp_path: Path) -> None:
 
 def test_save_frames_is_idempotent_and_ordered(tmp_path: Path) -> None:
     engine, factory = open_store(f"sqlite:///{tmp_path / 'v.db'}")
-    feats = [VpdqFeature(i, 90, f"{i:064x}", float(i), None if i % 2 else i + 0.5) for i in range(5)]
+    feats = [VpdqFeature(i, 90, f"{(2**64 - 1) << (i * 64):064x}", float(i)) for i in range(4)]
+    same = VpdqFeature(9, 80, feats[-1].pdq, 9.0)  # repeats the last frame: merged into it
     try:
         with transaction(factory) as session:
-            key = save_frames(session, "vpdq", feats)
-            assert save_frames(session, "vpdq", feats) == key
+            key = save_frames(session, "vpdq", [*feats, same])
+            assert key == digest([*feats, same])
+            assert save_frames(session, "vpdq", [*feats, same]) == key
         with factory() as session:
-            assert load_frames(session, "vpdq", [key, "0" * 64]) == {key: feats}
-            assert session.scalar(select(func.count()).select_from(VideoFrame)) == 5
+            stored = load_frames(session, "vpdq", [key, "0" * 64])
+            assert stored == {key: [*feats[:-1], VpdqFeature(3, 90, feats[-1].pdq, 3.0, 9.0)]}
+            assert session.scalar(select(func.count()).select_from(VideoFrame)) == 4
     finally:
         engine.dispose()
 
@@ -140,7 +146,11 @@ def test_import_and_export_in_the_reference_text_format(testdata: Path, tmp_path
             key = import_vpdq_text(session, "meta-samples", text, source_ref="vpdq/sample-hashes")
         assert key == digest(parse_text(text))
         with factory() as session:
-            assert frames_text(session, "vpdq", key) == text
+            # Exported as stored: the reference's format, with frames within 2 bits of the previous
+            # kept frame pruned (vpdq README, "Pruning Frames").
+            exported = frames_text(session, "vpdq", key)
+            assert exported == to_text(merge_consecutive(parse_text(text)))
+            assert set(exported.splitlines()) <= set(text.splitlines())
             with pytest.raises(LookupError):
                 frames_text(session, "vpdq", "0" * 64)
         query = (testdata / "video" / "expected-vpdq" / "chair-22-sd-grey-bar.txt").read_text()

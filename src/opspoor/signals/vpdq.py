@@ -4,8 +4,8 @@ How the reference hashes (`vpdq/cpp/vpdq/cpp/hashing/filehasher.cpp`, `pdqbuffer
 sampled frame is converted to RGB24 at its native size (no resize, unlike the 512x512 step of the
 PDQ photo hasher) and hashed with `pdqHash256FromFloatLuma` on the full frame. We decode with PyAV
 (the same FFmpeg libraries) and hash the native-size frame with the reference C++ hashing code
-through `pdqhash`. Frames smaller than 5 px on a side are refused like the reference
-(MIN_HASHABLE_DIM).
+through `pdqhash`. Frames smaller than 5 px on a side (the reference's MIN_HASHABLE_DIM, where it
+stops with an error) get an all-zero hash of quality 0, which matching ignores.
 
 Text format, one line per frame, as the reference's `vpdq-hash-video` writes it:
 `frame_number,quality,pdq_hex,timestamp_seconds` with the timestamp to 3 decimals.
@@ -290,13 +290,14 @@ def video_signals(
     dense_seconds_per_frame: float | None = DENSE_SECONDS_PER_FRAME,
 ) -> dict[str, Any]:
     """What `compute_signals` puts into FileSignals.extra for a video: the vpdq and vpdq_trim texts
-    (1 fps, merged), the dense query frames (`vpdq_dense`, unmerged; absent when
-    `dense_seconds_per_frame` is None) and the video's facts under "video". Raises MediaError."""
+    (1 fps, as the reference outputs them; lists store them merged), the dense query frames
+    (`vpdq_dense`; absent when `dense_seconds_per_frame` is None) and the video's facts under
+    "video". Raises MediaError."""
     hashes = hash_video(data, dense_seconds_per_frame=dense_seconds_per_frame, limits=limits)
     info = hashes.info
     extra: dict[str, Any] = {
-        VPDQ: to_text(merge_consecutive(hashes.vpdq)),
-        VPDQ_TRIM: to_text(merge_consecutive(hashes.vpdq_trim)),
+        VPDQ: to_text(hashes.vpdq),
+        VPDQ_TRIM: to_text(hashes.vpdq_trim),
         "video": {
             "duration": round(hashes.duration, 3),
             "fps": round(info.fps, 3),

@@ -2,7 +2,7 @@
 
 A list entry of signal `vpdq` (or `vpdq_trim`) holds the video's vPDQ digest (SHA-256 of its
 canonical text, see opspoor.signals.vpdq) as its value, grouped with the file's md5/sha1/sha256 by
-`item_key`. The frames (1 fps, consecutive near-identical frames merged, with their time spans) are
+`item_key`. The frames (1 fps, consecutive frames within 2 bits merged, with their time spans) are
 rows of `video_frames` under (signal_type, digest): stored once however many lists hold the video,
 and never deleted, so a disabled entry keeps its evidence. No frame image is stored, only hashes.
 
@@ -35,6 +35,7 @@ from opspoor.signals.vpdq import (
     VPDQ_TRIM,
     VpdqFeature,
     digest,
+    merge_consecutive,
     parse_text,
     to_text,
 )
@@ -104,8 +105,10 @@ def video_entry_rows(
 
 
 def save_frames(session: Session, signal: str, features: Sequence[VpdqFeature]) -> str:
-    """Store a video's frames under their digest (once: an existing digest is left as it is)."""
+    """Store a video's frames under the digest of their text (once: an existing digest is left as
+    it is). Consecutive frames within 2 bits are merged first, keeping their time span."""
     key = digest(features)
+    features = merge_consecutive(features)
     found = session.scalar(
         select(VideoFrame.id).where(VideoFrame.signal_type == signal, VideoFrame.digest == key).limit(1)
     )
@@ -215,7 +218,8 @@ def load_list_videos(
 
 
 def frames_text(session: Session, signal: str, key: str) -> str:
-    """A listed video's frames in the reference's text form (for export, or Meta's tools)."""
+    """A listed video's frames in the reference's text form (for export, or Meta's tools), as
+    stored: frames within 2 bits of the previous kept frame are pruned (vpdq README)."""
     frames = load_frames(session, signal, [key]).get(key)
     if frames is None:
         raise LookupError(f"no {signal} frames stored under {key}")
