@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from opspoor.lists.service import add_entries, create_list, disable_entry
-from opspoor.matching.video_check import VideoChecker, as_match
+from opspoor.matching.video_check import VideoChecker, as_match, video_results
 from opspoor.signals import InvalidSignalValue
 from opspoor.signals.compute import FileSignals, compute_signals
 from opspoor.signals.vpdq import VpdqFeature, digest, merge_consecutive, parse_text, to_text
@@ -79,6 +79,8 @@ def test_entries_frames_check_and_disable(testdata: Path, db_url: str) -> None:
         assert m.segments and m.segments[0].target_start <= 1.0
         evidence = m.as_dict()
         assert evidence["query_percent"] >= 80 and evidence["segments"][0]["frames"] >= 10
+        matches, records = video_results(checker, query.extra)
+        assert [r.entry_id for r in matches] == [m.video.entry_id] and records == [evidence]
         record = as_match(m, query_quality=100)
         assert record.signal in ("vpdq", "vpdq_trim") and record.distance <= 20 and record.entry_id > 0
 

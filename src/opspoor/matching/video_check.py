@@ -96,3 +96,13 @@ def as_match(m: VideoMatch, query_quality: int | None = None) -> Match:
         entry_id=v.entry_id or 0,
         source_ref=v.source_ref,
     )
+
+
+def video_results(
+    checker: VideoChecker, extra: Mapping[str, Any]
+) -> tuple[list[Match], list[dict[str, Any]]]:
+    """For `opspoor check` and the service: Match records of the full matches (a partial match is
+    evidence to review, not a verdict) and the JSON of every match and partial match, segments
+    included (`"video_matches"` in a file's record)."""
+    found = checker.check(extra)
+    return [as_match(m) for m in found if m.verdict == "match"], [m.as_dict() for m in found]
