@@ -23,9 +23,10 @@ from opspoor.api.middleware import Edge
 from opspoor.api.routes import audit, check, health, lists, metrics, scan
 from opspoor.api.settings import Settings
 from opspoor.api.state import ServiceState
+from opspoor.web import router as web
 
 # One row per router (the scanner and the hotline add theirs here).
-ROUTERS = (health.router, check.router, lists.router, audit.router, metrics.router, scan.router)
+ROUTERS = (health.router, check.router, lists.router, audit.router, metrics.router, scan.router, web.router)
 
 DESCRIPTION = """Check media against hash lists of known material without sending the media: send hashes
 (`/v1/check/hashes`), or a file that is hashed in memory and discarded (`/v1/check/file`). Every match
