@@ -258,7 +258,7 @@ def test_hashing_in_processes_gives_the_same_sightings(sample: SampleSite, tmp_p
     url = f"sqlite:///{tmp_path / 'scan.db'}"
     make_list(url, "test-list", list(sample.known.values()))
     threads = run_scan([sample.site.url("/")], TEST_SETTINGS, url)
-    processes = run_scan([sample.site.url("/")], replace(TEST_SETTINGS, hash_processes=2), url)
+    processes = run_scan([sample.site.url("/")], replace(TEST_SETTINGS, hash_processes=1), url)
 
     def seen(scan_id: int) -> set[tuple[object, ...]]:
         return {(s.page_url, s.media_url, s.verdict, s.sha256, s.pdq) for s in sightings(url, scan_id)}
