@@ -6,7 +6,7 @@ A generated web site on loopback (served by uvicorn in a separate process, so it
 single-process scan crawls it: fetch each page and image, hash every image with every signal (MD5,
 SHA-1, SHA-256, reference-exact PDQ), match against the list, record every sighting in SQLite, then
 score risk and queue. Baseline, in the same run: the same images hashed in memory by the same
-number of threads, with no network, matching or store ("hash only").
+parallelism (processes or threads), with no network, matching or store ("hash only").
 
     /work/venv/bin/python benchmarks/scanner.py --pages 50 --per-page 20
 
