@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from opspoor.api.keys import KeyInfo, hash_key, shares_by_tenant, verify_key
 from opspoor.api.settings import Settings
 from opspoor.audit.writer import AuditWriter
-from opspoor.matching.engine import Matcher
+from opspoor.matching.engine import Matcher, Query
 from opspoor.store.db import make_engine, migrate, session_factory
 from opspoor.store.lists import HashList
 
@@ -73,6 +73,8 @@ class ServiceState:
     def start(self) -> None:
         migrate(self.engine)
         self.matcher = Matcher.from_store(self.factory)
+        # Load (or compile) the index's machine code now, not during the first caller's request.
+        self.matcher.match_values([Query("pdq", "0" * 64), Query("md5", "0" * 32)], lists=frozenset())
         self.reload_visibility()
         self.last_refresh = time.monotonic()
 
