@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -162,7 +162,7 @@ def probe_video(data: bytes, *, limits: VideoLimits | None = None) -> VideoInfo:
                 break
         except Exception:  # noqa: BLE001 - a probe reports what it can; decoding reports damage
             rotation = 0
-        return VideoInfo(**{**info.__dict__, "rotation": rotation})
+        return replace(info, rotation=rotation)
     finally:
         container.close()
 
@@ -219,9 +219,7 @@ class VideoReader:
             try:
                 for frame in container.decode(stream):
                     if number == 0:
-                        self.info = info = VideoInfo(
-                            **{**info.__dict__, "rotation": _rotation(frame.rotation)}
-                        )
+                        self.info = info = replace(info, rotation=_rotation(frame.rotation))
                     self._check_running(number, frame, info)
                     on_grid = number % frame_mod == 0
                     if on_grid or (dense_mod and number % dense_mod == 0):
