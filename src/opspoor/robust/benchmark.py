@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class Report:
     ms_robust: float
     entry_bytes: float
     transforms: list[str] = field(default_factory=list)
+    results: list[QueryResult] = field(default_factory=list, repr=False)  # raw, for analysis
 
 
 def _rgb(data: bytes | Path) -> np.ndarray:
@@ -124,7 +126,12 @@ def _map(func, jobs, workers: int):  # type: ignore[no-untyped-def]
     if workers <= 1:
         return [func(j) for j in jobs]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(func, jobs, chunksize=4)
+        out = []
+        for done, result in enumerate(pool.imap(func, jobs, chunksize=4), 1):
+            out.append(result)
+            if done % 250 == 0:
+                print(f"  {func.__name__}: {done}/{len(jobs)}", file=sys.stderr, flush=True)
+        return out
 
 
 def build_corpus(paths: Sequence[Path], workers: int = 1) -> Corpus:
@@ -271,4 +278,5 @@ def run(
         ms_robust=1000 * float(np.median([r.seconds_robust for r in results])),
         entry_bytes=float(np.mean(corpus.entry_bytes)),
         transforms=order,
+        results=results,
     )

@@ -105,7 +105,7 @@ def embedded_box(rgb: np.ndarray) -> Box | None:
     blob that covers a plausible share of the frame is the picture.
     """
     h, w = rgb.shape[:2]
-    scale = min(1.0, 400 / max(h, w))
+    scale = min(1.0, 256 / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     sh, sw = small.shape[:2]

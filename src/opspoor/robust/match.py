@@ -25,9 +25,11 @@ VIEW_SIDE = 128
 # Views stored per reference, in stored order (robust/signals.py writes them in this order).
 # Centre crops are taken of the whole picture and of the trimmed one: a crop of a picture on a flat
 # background keeps some background, so it resembles the former; a crop of a padded copy the latter.
-# PDQ distance below which closeness adds to the score, one point per bit: 40 is between Meta's
-# match threshold (31) and the nearest distinct photos in our corpus (about 60 over all views).
-PDQ_BONUS_FROM = 40
+# PDQ distance below which closeness adds to the score, PDQ_BONUS_SLOPE points per bit. 44 lies
+# between Meta's match threshold (31) and the nearest distinct photos in our corpus over all view
+# pairs (~60-70); 2 points per bit lets a copy whose keypoints noise or blur destroyed still score.
+PDQ_BONUS_FROM = 44
+PDQ_BONUS_SLOPE = 2
 REFERENCE_VIEWS = ("trim", "c90", "c80", "c60", "trim.c90", "trim.c80", "trim.c60")
 
 
@@ -132,4 +134,4 @@ def combined_score(distance: int, inliers: int) -> int:
     Verification alone fails where noise or blur wipes out keypoints; PDQ alone fails on geometry.
     A copy scores on one or both, a different photo on neither.
     """
-    return inliers + max(0, PDQ_BONUS_FROM - distance)
+    return inliers + PDQ_BONUS_SLOPE * max(0, PDQ_BONUS_FROM - distance)

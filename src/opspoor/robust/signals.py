@@ -97,3 +97,13 @@ def robust_signals_for_reference(image: DecodedImage) -> list[SignalValue]:
         SignalValue(PDQ_VIEWS, views_to_text(data.views)),
         SignalValue(ORB_FEATURES, verify.pack(data.features)),
     ]
+
+
+def robust_query_signals(image: DecodedImage) -> match.QueryData:
+    """A checked picture's robust form (view hashes; ORB features on demand). Held in memory only."""
+    return match.query_data(image.rgb())
+
+
+def verify_entry(query: match.QueryData, orb: str, mirrored: bool = False) -> int:
+    """Verified ORB matches between a checked picture and a stored opspoor_orb entry."""
+    return verify.inliers(query.features(mirrored), verify.unpack(orb))

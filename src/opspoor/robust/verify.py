@@ -29,11 +29,14 @@ REFERENCE_FEATURES = 128
 QUERY_FEATURES = 500
 # Fewest verified points that alone make a match (used where no PDQ evidence is combined with them,
 # e.g. the ORB signal's own distance); set with search.SCORE_THRESHOLD on the benchmark.
-MIN_INLIERS = 20
+MIN_INLIERS = 40
 # Lowe's ratio test (Lowe 2004 uses 0.8 for SIFT; binary descriptors are noisier, so a little stricter).
 RATIO = 0.8
 # RANSAC reprojection tolerance, in pixels at WORK_SIDE (about 1% of the side).
 REPROJECTION_PX = 4.0
+# Largest ratio of the affine map's singular values: a picture squeezed into a slot of another
+# aspect ratio (our aspect1.4 alteration) is 1.4; 1.8 leaves room for that plus rotation.
+MAX_STRETCH = 1.8
 _PACK_VERSION = 1
 _HEADER = struct.Struct("<BHHH")  # version, width, height, count
 
@@ -98,9 +101,10 @@ def inliers(query: Features, reference: Features) -> int:
     linear = matrix[:, :2]
     det = float(np.linalg.det(linear))
     # A mirrored or collapsed map is not a copy (mirrors are checked with mirrored query features),
-    # and no alteration here scales by more than 6x or stretches one axis 3x more than the other.
+    # nor one scaling by more than 6x or stretching one axis more than MAX_STRETCH times the other:
+    # random matches between different photos fit such skewed maps far more often than sane ones.
     singular = np.linalg.svd(linear, compute_uv=False)
-    if det <= 0 or not 1 / 6 <= np.sqrt(det) <= 6 or singular[0] > 3 * singular[1]:
+    if det <= 0 or not 1 / 6 <= np.sqrt(det) <= 6 or singular[0] > MAX_STRETCH * singular[1]:
         return 0
     return int(mask.sum())
 
