@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hotline_env import PASSWORD, Running, make_template, running
 from sqlalchemy import select
 
+from hotline_env import PASSWORD, Running, make_template, running
 from opspoor.hotline import review
 from opspoor.hotline.testsite import noise_png
 from opspoor.hotline.users import User

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from opspoor import audit
 from opspoor.hotline import notices, scheduler
 from opspoor.hotline.contacts import Recipient, abuse_contact, partner_for
-from opspoor.net.fetch import FetchError, fetch_sync
+from opspoor.hotline.service import fetch_media
+from opspoor.net.fetch import FetchError
 from opspoor.signals.compute import compute_signals
 from opspoor.signals.pdq import PDQ_MATCH_THRESHOLD, hamming
 from opspoor.store.db import transaction
@@ -66,10 +67,7 @@ def notices_failed(item_id: int) -> NoticeFailed:
 def _still_there(hl: Hotline, item: Item) -> tuple[int | None, bool, bool | None, str | None]:
     """(HTTP status, online, same media, error) for the item's URL now."""
     try:
-        fetched = fetch_sync(
-            item.url, max_bytes=hl.settings.fetch_max_bytes, timeout=hl.settings.fetch_timeout,
-            allow_private=hl.settings.allow_private,
-        )  # fmt: skip
+        fetched = fetch_media(hl.settings, item.url)
     except FetchError as exc:
         # Unreachable counts as offline: a host that took the server down removed the item too.
         return None, False, None, str(exc)[:500]
@@ -120,10 +118,15 @@ def recheck(hl: Hotline, item_id: int) -> None:
             scheduler.schedule(session, "recheck", item_id, now + timedelta(days=settings.renotify_days), now)
         session.add(
             Recheck(
-                item_id=item_id, checked_at=now, http_status=status, online=present, same=same,
-                outcome=outcome, error=error,
+                item_id=item_id,
+                checked_at=now,
+                http_status=status,
+                online=present,
+                same=same,
+                outcome=outcome,
+                error=error,
             )
-        )  # fmt: skip
+        )
         audit.log(
             session, "hotline", "hotline.recheck", f"item:{item_id}", {"outcome": outcome, "status": status}
         )

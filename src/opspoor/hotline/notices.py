@@ -103,9 +103,11 @@ def _send_email(settings: HotlineSettings, to: str, subject: str, doc: dict[str,
     message["Subject"] = subject
     message.set_content(_text(doc))
     message.add_attachment(
-        json.dumps(doc, indent=2).encode(), maintype="application", subtype="json",
+        json.dumps(doc, indent=2).encode(),
+        maintype="application",
+        subtype="json",
         filename=f"notice-{doc['reference'].rsplit('#', 1)[-1]}.json",
-    )  # fmt: skip
+    )
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()
@@ -152,10 +154,16 @@ def send(
             error = f"{type(exc).__name__}: {exc}"[:500]
         session.add(
             Notice(
-                item_id=item.id, kind=kind, channel=channel, recipient=address,
-                state="failed" if error else "sent", sent_at=now, error=error, document=doc,
+                item_id=item.id,
+                kind=kind,
+                channel=channel,
+                recipient=address,
+                state="failed" if error else "sent",
+                sent_at=now,
+                error=error,
+                document=doc,
             )
-        )  # fmt: skip
+        )
     session.flush()
     return delivered
 

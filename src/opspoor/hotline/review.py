@@ -33,9 +33,18 @@ if TYPE_CHECKING:
 NOT_ILLEGAL = "iccam:not_illegal"
 # What an analyst can choose, in the order of the form (the schemes of opspoor.lists.classification).
 CHOICES = (
-    "iccam:baseline", "iccam:national", NOT_ILLEGAL, "iwf:A", "iwf:B", "iwf:C",
-    "ncmec:A1", "ncmec:A2", "ncmec:B1", "ncmec:B2", "ncii",
-)  # fmt: skip
+    "iccam:baseline",
+    "iccam:national",
+    NOT_ILLEGAL,
+    "iwf:A",
+    "iwf:B",
+    "iwf:C",
+    "ncmec:A1",
+    "ncmec:A2",
+    "ncmec:B1",
+    "ncmec:B2",
+    "ncii",
+)
 
 
 @dataclass(frozen=True)
@@ -86,10 +95,15 @@ def assess(hl: Hotline, item_id: int, user: User, classification: str, note: str
             raise InvalidInput(f"{user.username} has already assessed item {item_id}")
         session.add(
             Assessment(
-                item_id=item_id, analyst=user.username, classification=value, senior=user.is_senior,
-                round=round_, note=(note or None) and note[:2000], at=now,
+                item_id=item_id,
+                analyst=user.username,
+                classification=value,
+                senior=user.is_senior,
+                round=round_,
+                note=(note or None) and note[:2000],
+                at=now,
             )
-        )  # fmt: skip
+        )
         session.flush()
         audit.log(session, user.username, "hotline.assess", f"item:{item_id}", {"classification": value})
         if round_ == 2:
@@ -125,9 +139,12 @@ def decide(
 
         scanner_decide(session, item.scanner_queue_id, "confirmed" if illegal else "rejected", "hotline", by)
     audit.log(
-        session, by, "hotline.decide", f"item:{item.id}",
+        session,
+        by,
+        "hotline.decide",
+        f"item:{item.id}",
         {"state": item.state, "classification": classification},
-    )  # fmt: skip
+    )
 
 
 def _add_to_list(hl: Hotline, session: Session, item: Item, by: str) -> None:
@@ -136,9 +153,12 @@ def _add_to_list(hl: Hotline, session: Session, item: Item, by: str) -> None:
         get_list(session, name)
     except ListNotFound:
         create_list(
-            session, name, source=hl.settings.hotline_name, actor="hotline",
+            session,
+            name,
+            source=hl.settings.hotline_name,
+            actor="hotline",
             description="Hashes of items the hotline's analysts confirmed",
-        )  # fmt: skip
+        )
     ref = f"{hl.settings.hotline_name}#{item.id}"
     rows = [
         NewEntry(signal, value, item.classification, ref, item.sha256)

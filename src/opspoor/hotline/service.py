@@ -8,11 +8,14 @@ clock are injectable, because loopback test servers have no country and deadline
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -25,6 +28,7 @@ from opspoor.hotline.errors import InvalidInput
 from opspoor.hotline.settings import HotlineSettings
 from opspoor.hotline.vault import Vault, load_key
 from opspoor.matching.engine import Matcher
+from opspoor.net.fetch import Fetched, fetch_sync
 from opspoor.store.db import transaction
 from opspoor.store.hotline import Item, Report
 
@@ -34,6 +38,24 @@ CountryLookup = Callable[[str, str | None], str | None]  # (host, ip) -> ISO cod
 REPORT_SOURCES = ("web", "api", "scanner")
 FINAL_STATES = ("rejected", "removed", "unresolved", "failed")
 URL_MAX = 2048
+
+
+def fetch_media(settings: HotlineSettings, url: str) -> Fetched:
+    """The hardened fetcher, callable from any thread, even one running an event loop (a test
+    driving a browser, an async caller): then it runs in a short-lived thread of its own."""
+    call = partial(
+        fetch_sync,
+        url,
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout,
+        allow_private=settings.allow_private,
+    )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(1, thread_name_prefix="hotline-fetch") as pool:
+        return pool.submit(call).result()
 
 
 def geoip_country(host: str, ip: str | None) -> str | None:
@@ -96,9 +118,11 @@ class Hotline:
         now = self.now()
         with transaction(self.factory) as session:
             report = Report(
-                source=source, received_at=now, reporter=(reporter or None) and reporter[:255],
+                source=source,
+                received_at=now,
+                reporter=(reporter or None) and reporter[:255],
                 comment=(comment or None) and comment[:4000],
-            )  # fmt: skip
+            )
             session.add(report)
             session.flush()
             ids: list[int] = []
@@ -113,18 +137,28 @@ class Hotline:
                 if risk_hint is not None:
                     parts = [{"name": "scanner", "points": float(risk_hint), "why": "scanner risk score"}]
                 item = Item(
-                    report_id=report.id, url=url, host=urlsplit(url).hostname or "", state="new",
-                    risk=sum(p["points"] for p in parts), risk_parts=parts, matches=[], created_at=now,
-                    notices_sent=0, scanner_queue_id=scanner_queue_id,
-                )  # fmt: skip
+                    report_id=report.id,
+                    url=url,
+                    host=urlsplit(url).hostname or "",
+                    state="new",
+                    risk=sum(p["points"] for p in parts),
+                    risk_parts=parts,
+                    matches=[],
+                    created_at=now,
+                    notices_sent=0,
+                    scanner_queue_id=scanner_queue_id,
+                )
                 session.add(item)
                 session.flush()
                 scheduler.schedule(session, "triage", item.id, now, now)
                 ids.append(item.id)
             audit.log(
-                session, reporter or source, "hotline.report", f"report:{report.id}",
+                session,
+                reporter or source,
+                "hotline.report",
+                f"report:{report.id}",
                 {"source": source, "items": ids},
-            )  # fmt: skip
+            )
             return Submitted(report.id, ids)
 
     # -- the scheduler ----------------------------------------------------------------------
@@ -168,9 +202,13 @@ class Hotline:
             with transaction(self.factory) as session:
                 decide(session, queue_id, "taken", "hotline")
             self.submit(
-                [url], source="scanner", reporter="scanner", comment=f"found on {page}",
-                risk_hint=score, scanner_queue_id=queue_id,
-            )  # fmt: skip
+                [url],
+                source="scanner",
+                reporter="scanner",
+                comment=f"found on {page}",
+                risk_hint=score,
+                scanner_queue_id=queue_id,
+            )
             taken += 1
         return taken
 

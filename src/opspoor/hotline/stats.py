@@ -49,10 +49,16 @@ def _summary(groups: dict[str, list[float]]) -> list[Removal]:
 def compute(session: Session, now: datetime, days: int = 14) -> Stats:
     out = Stats()
     rows = session.execute(
-        select(Item.state, Item.host, Item.country, Item.classification, Item.noticed_at, Item.removed_at,
-               Report.source)
-        .join(Report, Report.id == Item.report_id)
-    ).all()  # fmt: skip
+        select(
+            Item.state,
+            Item.host,
+            Item.country,
+            Item.classification,
+            Item.noticed_at,
+            Item.removed_at,
+            Report.source,
+        ).join(Report, Report.id == Item.report_id)
+    ).all()
     states: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     categories: Counter[str] = Counter()

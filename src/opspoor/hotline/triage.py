@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from opspoor import audit
 from opspoor.hotline import review
-from opspoor.net.fetch import FetchError, fetch_sync
+from opspoor.hotline.service import fetch_media
+from opspoor.net.fetch import FetchError
 from opspoor.signals.compute import compute_signals
 from opspoor.signals.pdq import PDQ_MATCH_THRESHOLD
 from opspoor.store.db import transaction
@@ -44,12 +45,8 @@ def triage_item(hl: Hotline, item_id: int) -> None:
         if item is None or item.state != "new":
             return
         url = item.url
-    settings = hl.settings
     try:
-        fetched = fetch_sync(
-            url, max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout,
-            allow_private=settings.allow_private,
-        )  # fmt: skip
+        fetched = fetch_media(hl.settings, url)
     except FetchError as exc:
         _fail(hl, item_id, f"could not fetch: {exc}")
         return

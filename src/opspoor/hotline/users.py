@@ -86,9 +86,13 @@ def add_user(session: Session, username: str, password: str, roles: list[str], n
     if session.scalar(select(HotlineUser.id).where(HotlineUser.username == username)) is not None:
         raise InvalidInput(f"user {username!r} exists already")
     row = HotlineUser(
-        username=username, password_hash=hash_password(password), roles=_check_roles(roles),
-        blur=24, active=True, created_at=now,
-    )  # fmt: skip
+        username=username,
+        password_hash=hash_password(password),
+        roles=_check_roles(roles),
+        blur=24,
+        active=True,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return _user(row)
@@ -145,10 +149,13 @@ def open_session(session: Session, user: User, now: datetime, hours: float) -> t
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            token_hash=_token_hash(token), user_id=user.id, csrf=csrf,
-            created_at=now, expires_at=now + timedelta(hours=hours),
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
         )
-    )  # fmt: skip
+    )
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     return token, csrf
 

@@ -47,13 +47,14 @@ def columns(title: str, data: list[tuple[str, float]], width: int = 460, height:
     for i, (name, value) in enumerate(data):
         h = span * value / peak
         x = 5 + i * step
+        y = top + span - h
         parts.append(
-            f'<rect x="{x + 1:.1f}" y="{top + span - h:.1f}" width="{step - 2:.1f}" height="{h:.1f}" fill="#3b6ea5">'
+            f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" height="{h:.1f}" fill="#3b6ea5">'
             f"<title>{escape(name)}: {value:g}</title></rect>"
         )
         if value:
             parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{top + span - h - 3:.1f}" text-anchor="middle">{value:g}</text>'
+                f'<text x="{x + step / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{value:g}</text>'
             )
         if i % max(1, len(data) // 5) == 0:
             parts.append(f'<text x="{x:.1f}" y="{height - 6}" class="axis">{escape(name[5:])}</text>')

@@ -129,17 +129,24 @@ def page(
         request,
         name,
         {
-            **context, "user": user, "csrf": csrf, "blur_class": blur_class(user),
+            **context,
+            "user": user,
+            "csrf": csrf,
+            "blur_class": blur_class(user),
             "hotline_name": hl.settings.hotline_name,
         },
         status_code=status,
-    )  # fmt: skip
+    )
     secure_headers(response)
     if set_form_cookie:
         response.set_cookie(
-            FORM_COOKIE, set_form_cookie, httponly=True, samesite="strict",
-            secure=hl.settings.secure_cookies, path="/",
-        )  # fmt: skip
+            FORM_COOKIE,
+            set_form_cookie,
+            httponly=True,
+            samesite="strict",
+            secure=hl.settings.secure_cookies,
+            path="/",
+        )
     return response
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -56,15 +55,26 @@ async def login(request: Request) -> Response:
     if user is None:
         again = form_token(request)
         return page(
-            request, "login.html",
-            {"next": _safe_next(str(form.get("next", ""))), "form_csrf": again, "error": "Wrong name or password."},
-            status=401, set_form_cookie=again,
-        )  # fmt: skip
+            request,
+            "login.html",
+            {
+                "next": _safe_next(str(form.get("next", ""))),
+                "form_csrf": again,
+                "error": "Wrong name or password.",
+            },
+            status=401,
+            set_form_cookie=again,
+        )
     response = RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict", secure=hl.settings.secure_cookies,
-        path="/", max_age=int(hl.settings.session_hours * 3600),
-    )  # fmt: skip
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=hl.settings.secure_cookies,
+        path="/",
+        max_age=int(hl.settings.session_hours * 3600),
+    )
     return secure_headers(response)
 
 

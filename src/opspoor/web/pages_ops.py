@@ -27,11 +27,25 @@ def dashboard(request: Request) -> Response:
         stats = compute(session, hl.now())
     charts = [
         columns("Reports per day (14 days)", [(d, float(n)) for d, n in stats.reports_per_day]),
-        bars("Items by state", sorted(((k, float(v)) for k, v in stats.by_state.items()), key=lambda x: -x[1])),
-        bars("Median hours to removal, by host", [(r.key, r.median_hours) for r in stats.removal_by_host[:10]], " h"),
-        bars("Median hours to removal, by country", [(r.key, r.median_hours) for r in stats.removal_by_country[:10]], " h"),
-        bars("Median hours to removal, by category", [(r.key, r.median_hours) for r in stats.removal_by_category[:10]], " h"),
-    ]  # fmt: skip
+        bars(
+            "Items by state", sorted(((k, float(v)) for k, v in stats.by_state.items()), key=lambda x: -x[1])
+        ),
+        bars(
+            "Median hours to removal, by host",
+            [(r.key, r.median_hours) for r in stats.removal_by_host[:10]],
+            " h",
+        ),
+        bars(
+            "Median hours to removal, by country",
+            [(r.key, r.median_hours) for r in stats.removal_by_country[:10]],
+            " h",
+        ),
+        bars(
+            "Median hours to removal, by category",
+            [(r.key, r.median_hours) for r in stats.removal_by_category[:10]],
+            " h",
+        ),
+    ]
     return page(request, "dashboard.html", {"stats": stats, "charts": charts}, user=user, csrf=csrf)
 
 

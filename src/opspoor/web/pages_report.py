@@ -26,9 +26,11 @@ async def report(request: Request) -> Response:
     token = form_token(request)
     try:
         submitted = hotline(request).submit(
-            urls, source="web", reporter=str(form.get("contact", "")).strip() or None,
+            urls,
+            source="web",
+            reporter=str(form.get("contact", "")).strip() or None,
             comment=str(form.get("comment", "")).strip() or None,
-        )  # fmt: skip
+        )
     except InvalidInput as exc:
         context = {"form_csrf": token, "error": str(exc), "urls": form.get("urls", "")}
         return page(request, "report.html", context, status=422, set_form_cookie=token)
