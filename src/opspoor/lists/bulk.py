@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Insert, String, Text, func, literal, select
+from sqlalchemy import DateTime, Insert, String, Table, Text, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from opspoor.lists.rows import NewEntry
 from opspoor.store.lists import Entry, EntryEvent
+
+_ENTRIES = cast(Table, Entry.__table__)
+_EVENTS = cast(Table, EntryEvent.__table__)
 
 
 @dataclass
@@ -36,7 +39,7 @@ class AddResult:
 
 
 def _insert_ignoring_existing(session: Session) -> Insert:
-    table = Entry.__table__
+    table = _ENTRIES
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(
@@ -91,13 +94,13 @@ def insert_entries(
                 "changed_at": now,
             }
         )
-    table = Entry.__table__
+    table = _ENTRIES
     before = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
     session.execute(_insert_ignoring_existing(session), params)
     # The rows this batch added: ids above `before` carrying this import's timestamp (only a
     # concurrent writer of the same list in the same microsecond could mix in a foreign row).
     mine = (table.c.list_id == list_id) & (table.c.id > before) & (table.c.added_at == now)
-    events = EntryEvent.__table__
+    events = _EVENTS
     columns = ["entry_id", "list_id", "action", "reason", "actor", "detail", "at"]
     session.execute(
         events.insert().from_select(

@@ -308,7 +308,7 @@ def reclassify_entry(
     return entry
 
 
-def _rows_select() -> Select[Any]:
+def _rows_select() -> Select[*tuple[Any, ...]]:
     return select(
         Entry.id,
         HashList.name,
@@ -324,7 +324,21 @@ def _rows_select() -> Select[Any]:
 
 
 def _row(values: Sequence[Any]) -> EntryRow:
-    return EntryRow(*values[:9], ai_generated=bool(values[9]))
+    entry_id, list_name, list_id, signal_type, value, classification, source_ref, item_key, quality, ai = (
+        values
+    )
+    return EntryRow(
+        entry_id,
+        list_name,
+        list_id,
+        signal_type,
+        value,
+        classification,
+        source_ref,
+        item_key,
+        quality,
+        bool(ai),
+    )
 
 
 def active_entries(
