@@ -37,13 +37,13 @@ def popcount(x: np.uint64) -> int:
 
 
 @njit(cache=True, inline="always")
-def extract(words: np.ndarray, start: np.int64, length: np.int64) -> np.uint64:
-    """Bits [start, start + length) of a hash (length <= 32) as an integer."""
+def extract(words: np.ndarray, row: np.int64, start: np.int64, length: np.int64) -> np.uint64:
+    """Bits [start, start + length) of hash `row` (length <= 32) as an integer."""
     wi = start >> 6
     off = np.uint64(start & 63)
-    value = words[wi] >> off
+    value = words[row, wi] >> off
     if (start & 63) + length > 64:
-        value |= words[wi + 1] << (np.uint64(64) - off)
+        value |= words[row, wi + 1] << (np.uint64(64) - off)
     return value & ((np.uint64(1) << np.uint64(length)) - np.uint64(1))
 
 
@@ -62,7 +62,7 @@ def build_table(
     hi = np.empty(n, np.uint16)
     lo = np.empty(n, np.uint8)
     for r in range(n):
-        key = extract(words[r], start, length)
+        key = extract(words, r, start, length)
         hi[r] = np.uint16(key >> lo_bits)
         lo[r] = np.uint8(key & lo_mask)
     # Pass 1: stable counting sort by the low byte.
@@ -96,19 +96,203 @@ def build_table(
     return offsets
 
 
-@njit(cache=True, inline="always")
-def _push(
-    rows: np.ndarray, dists: np.ndarray, n: np.int64, row: np.int64, dist: np.int64
+@njit(cache=True)
+def _reserve(
+    rows: np.ndarray, other: np.ndarray, used: np.int64, more: np.int64
 ) -> tuple[np.ndarray, np.ndarray]:
-    if n == rows.shape[0]:
-        bigger_rows = np.empty(2 * n, np.int64)
-        bigger_dists = np.empty(2 * n, np.int32)
-        bigger_rows[:n] = rows
-        bigger_dists[:n] = dists
-        rows, dists = bigger_rows, bigger_dists
-    rows[n] = row
-    dists[n] = dist
-    return rows, dists
+    """Two parallel buffers with room for `more` entries after the first `used` (grown by doubling)."""
+    if used + more <= rows.shape[0]:
+        return rows, other
+    size = max(2 * rows.shape[0], used + more)
+    bigger_rows = np.empty(size, rows.dtype)
+    bigger_other = np.empty(size, other.dtype)
+    bigger_rows[:used] = rows[:used]
+    bigger_other[:used] = other[:used]
+    return bigger_rows, bigger_other
+
+
+# The passes of a query are separate functions on purpose: numba updates the reference count of an
+# array that a loop may reassign on every iteration, with atomic instructions that stall the memory
+# reads around them (it made the verification loop 5x slower); arrays passed into a function are
+# borrowed, so these loops run free of that. For the same reason they index 2-D arrays with scalars
+# (words[row, 0]) instead of taking row views.
+
+
+@njit(cache=True)
+def _probe_buckets(
+    queries: np.ndarray,
+    q: np.int64,
+    table_offsets: np.ndarray,
+    part_starts: np.ndarray,
+    part_lengths: np.ndarray,
+    radii: np.ndarray,
+    flips: np.ndarray,
+    flip_offsets: np.ndarray,
+    query_lo: np.ndarray,
+    probe_part: np.ndarray,
+    probe_begin: np.ndarray,
+    probe_end: np.ndarray,
+    probe_rest: np.ndarray,
+) -> tuple[int, int]:
+    """Pass 1: the non-empty buckets query q visits; returns (how many, total rows in them)."""
+    n_probes = 0
+    most = 0
+    for p in range(part_starts.shape[0]):
+        radius = radii[p]
+        if radius < 0:
+            continue
+        length = part_lengths[p]
+        lo_bits = np.uint64(length - HI_BITS)
+        key = extract(queries, q, part_starts[p], length)
+        q_hi = np.int64(key >> lo_bits)
+        query_lo[p] = np.int64(key & ((np.uint64(1) << lo_bits) - np.uint64(1)))
+        for flipped in range(min(radius, HI_BITS) + 1):
+            for k in range(flip_offsets[flipped], flip_offsets[flipped + 1]):
+                bucket = q_hi ^ flips[k]
+                begin = np.int64(table_offsets[p, bucket])
+                end = np.int64(table_offsets[p, bucket + 1])
+                if begin < end:
+                    probe_part[n_probes] = p
+                    probe_begin[n_probes] = begin
+                    probe_end[n_probes] = end
+                    probe_rest[n_probes] = radius - flipped
+                    n_probes += 1
+                    most += end - begin
+    return n_probes, most
+
+
+@njit(cache=True)
+def _filter_buckets(
+    n_probes: np.int64,
+    probe_part: np.ndarray,
+    probe_begin: np.ndarray,
+    probe_end: np.ndarray,
+    probe_rest: np.ndarray,
+    query_lo: np.ndarray,
+    part_lengths: np.ndarray,
+    table_rows: np.ndarray,
+    table_lo: np.ndarray,
+    cand_rows: np.ndarray,
+    cand_parts: np.ndarray,
+) -> int:
+    """Pass 2: rows of the visited buckets whose low key bits are within the part's radius."""
+    n_cand = 0
+    for i in range(n_probes):
+        p = probe_part[i]
+        lo_bits = part_lengths[p] - HI_BITS
+        rest = probe_rest[i]
+        q_lo = query_lo[p]
+        begin = probe_begin[i]
+        end = probe_end[i]
+        if rest == 0 and lo_bits > 0:
+            # The low bits must be equal: binary search the bucket (sorted by them).
+            a = begin
+            b = end
+            while a < b:
+                mid = (a + b) >> 1
+                if np.int64(table_lo[p, mid]) < q_lo:
+                    a = mid + 1
+                else:
+                    b = mid
+            begin = a
+            end = a
+            while end < probe_end[i] and np.int64(table_lo[p, end]) == q_lo:
+                end += 1
+            take_all = True
+        else:
+            take_all = rest >= lo_bits
+        for j in range(begin, end):
+            if take_all or popcount(np.uint64(np.int64(table_lo[p, j]) ^ q_lo)) <= rest:
+                cand_rows[n_cand] = table_rows[p, j]
+                cand_parts[n_cand] = p
+                n_cand += 1
+    return n_cand
+
+
+@njit(cache=True)
+def _verify(
+    words: np.ndarray,
+    alive: np.ndarray,
+    queries: np.ndarray,
+    q: np.int64,
+    threshold: np.int64,
+    radii: np.ndarray,
+    part_masks: np.ndarray,
+    n_cand: np.int64,
+    cand_rows: np.ndarray,
+    cand_parts: np.ndarray,
+    out_rows: np.ndarray,
+    out_dists: np.ndarray,
+    n_out: np.int64,
+) -> int:
+    """Pass 3: keep candidates within the threshold, each once; returns the new result count."""
+    n_total = words.shape[0]
+    q0 = queries[q, 0]
+    q1 = queries[q, 1]
+    q2 = queries[q, 2]
+    q3 = queries[q, 3]
+    for c in range(n_cand):
+        row = cand_rows[c]
+        if row >= n_total:
+            continue  # only a damaged file could hold such a row
+        x0 = words[row, 0] ^ q0
+        x1 = words[row, 1] ^ q1
+        x2 = words[row, 2] ^ q2
+        x3 = words[row, 3] ^ q3
+        dist = popcount(x0) + popcount(x1) + popcount(x2) + popcount(x3)
+        if dist > threshold or not alive[row]:
+            continue
+        # Found through part p: skip it if an earlier part's probes already reached it.
+        seen = False
+        for i in range(cand_parts[c]):
+            if radii[i] < 0:
+                continue
+            d_i = (
+                popcount(x0 & part_masks[i, 0])
+                + popcount(x1 & part_masks[i, 1])
+                + popcount(x2 & part_masks[i, 2])
+                + popcount(x3 & part_masks[i, 3])
+            )
+            if d_i <= radii[i]:
+                seen = True
+                break
+        if not seen:
+            out_rows[n_out] = row
+            out_dists[n_out] = dist
+            n_out += 1
+    return n_out
+
+
+@njit(cache=True)
+def _scan(
+    words: np.ndarray,
+    alive: np.ndarray,
+    begin: np.int64,
+    end: np.int64,
+    queries: np.ndarray,
+    q: np.int64,
+    threshold: np.int64,
+    out_rows: np.ndarray,
+    out_dists: np.ndarray,
+    n_out: np.int64,
+) -> int:
+    """Compare rows [begin, end) one by one (out_* must have room for end - begin more)."""
+    q0 = queries[q, 0]
+    q1 = queries[q, 1]
+    q2 = queries[q, 2]
+    q3 = queries[q, 3]
+    for row in range(begin, end):
+        dist = (
+            popcount(words[row, 0] ^ q0)
+            + popcount(words[row, 1] ^ q1)
+            + popcount(words[row, 2] ^ q2)
+            + popcount(words[row, 3] ^ q3)
+        )
+        if dist <= threshold and alive[row]:
+            out_rows[n_out] = row
+            out_dists[n_out] = dist
+            n_out += 1
+    return n_out
 
 
 @njit(cache=True)
@@ -136,7 +320,8 @@ def search_batch(
     ICDE 2018): if every part i differed by more than radii[i] bits, the hashes would differ by at least
     sum(radii + 1) > threshold bits, so probing each part's table within its radius finds every match.
     A hit found through part p is kept only if no earlier part already reaches it, so none repeats.
-    Rows from n_indexed on (recent additions not yet in the tables) are compared one by one.
+    Rows from n_indexed on (recent additions not yet in the tables) are compared one by one; without
+    tables (use_tables False) every row is.
     """
     n_total = words.shape[0]
     n_parts = part_starts.shape[0]
@@ -146,84 +331,38 @@ def search_batch(
     out_dists = np.empty(1024, np.int32)
     n_out = 0
     scan_from = n_indexed if use_tables else 0
+    scan_chunk = 1 << 16
+    n_probes = 0
+    for p in range(n_parts):
+        if radii[p] >= 0:
+            n_probes += flip_offsets[min(radii[p], HI_BITS) + 1]
+    probe_part = np.empty(n_probes, np.int64)
+    probe_begin = np.empty(n_probes, np.int64)
+    probe_end = np.empty(n_probes, np.int64)
+    probe_rest = np.empty(n_probes, np.int64)
+    query_lo = np.empty(n_parts, np.int64)
+    cand_rows = np.empty(4096, np.int64)
+    cand_parts = np.empty(4096, np.int64)
     for q in range(n_queries):
-        qw = queries[q]
         if use_tables:
-            for p in range(n_parts):
-                radius = radii[p]
-                if radius < 0:
-                    continue
-                length = part_lengths[p]
-                lo_bits = length - HI_BITS
-                key = extract(qw, part_starts[p], length)
-                q_hi = np.int64(key >> np.uint64(lo_bits))
-                q_lo = np.int64(key & ((np.uint64(1) << np.uint64(lo_bits)) - np.uint64(1)))
-                offsets = table_offsets[p]
-                rows_p = table_rows[p]
-                lo_p = table_lo[p]
-                for flipped in range(min(radius, HI_BITS) + 1):
-                    rest = radius - flipped  # bits the low part may still differ by
-                    for k in range(flip_offsets[flipped], flip_offsets[flipped + 1]):
-                        bucket = q_hi ^ flips[k]
-                        begin = offsets[bucket]
-                        end = offsets[bucket + 1]
-                        if begin == end:
-                            continue
-                        if rest == 0 and lo_bits > 0:
-                            # The low bits must be equal: binary search the sorted bucket.
-                            a = begin
-                            b = end
-                            while a < b:
-                                mid = (a + b) >> 1
-                                if np.int64(lo_p[mid]) < q_lo:
-                                    a = mid + 1
-                                else:
-                                    b = mid
-                            begin = a
-                        for j in range(begin, end):
-                            lo_diff = np.uint64(np.int64(lo_p[j]) ^ q_lo)
-                            if rest == 0 and lo_bits > 0:
-                                if lo_diff != 0:
-                                    break
-                            elif rest < lo_bits and popcount(lo_diff) > rest:
-                                continue
-                            row = np.int64(rows_p[j])
-                            hw = words[row]
-                            x0 = hw[0] ^ qw[0]
-                            x1 = hw[1] ^ qw[1]
-                            x2 = hw[2] ^ qw[2]
-                            x3 = hw[3] ^ qw[3]
-                            dist = popcount(x0) + popcount(x1) + popcount(x2) + popcount(x3)
-                            if dist > threshold or not alive[row]:
-                                continue
-                            seen = False
-                            for i in range(p):
-                                if radii[i] < 0:
-                                    continue
-                                m = part_masks[i]
-                                d_i = (
-                                    popcount(x0 & m[0])
-                                    + popcount(x1 & m[1])
-                                    + popcount(x2 & m[2])
-                                    + popcount(x3 & m[3])
-                                )
-                                if d_i <= radii[i]:
-                                    seen = True
-                                    break
-                            if not seen:
-                                out_rows, out_dists = _push(out_rows, out_dists, n_out, row, dist)
-                                n_out += 1
-        for row in range(scan_from, n_total):
-            hw = words[row]
-            dist = (
-                popcount(hw[0] ^ qw[0])
-                + popcount(hw[1] ^ qw[1])
-                + popcount(hw[2] ^ qw[2])
-                + popcount(hw[3] ^ qw[3])
-            )
-            if dist <= threshold and alive[row]:
-                out_rows, out_dists = _push(out_rows, out_dists, n_out, row, dist)
-                n_out += 1
+            live, most = _probe_buckets(
+                queries, q, table_offsets, part_starts, part_lengths, radii, flips, flip_offsets,
+                query_lo, probe_part, probe_begin, probe_end, probe_rest,
+            )  # fmt: skip
+            cand_rows, cand_parts = _reserve(cand_rows, cand_parts, 0, most)
+            n_cand = _filter_buckets(
+                live, probe_part, probe_begin, probe_end, probe_rest, query_lo, part_lengths,
+                table_rows, table_lo, cand_rows, cand_parts,
+            )  # fmt: skip
+            out_rows, out_dists = _reserve(out_rows, out_dists, n_out, n_cand)
+            n_out = _verify(
+                words, alive, queries, q, threshold, radii, part_masks, n_cand, cand_rows, cand_parts,
+                out_rows, out_dists, n_out,
+            )  # fmt: skip
+        for chunk in range(scan_from, n_total, scan_chunk):
+            end = min(chunk + scan_chunk, n_total)
+            out_rows, out_dists = _reserve(out_rows, out_dists, n_out, end - chunk)
+            n_out = _scan(words, alive, chunk, end, queries, q, threshold, out_rows, out_dists, n_out)
         q_offsets[q + 1] = n_out
     return q_offsets, out_rows[:n_out], out_dists[:n_out]
 

@@ -212,7 +212,9 @@ class PDQIndex:
         query_of = np.repeat(np.arange(n_queries), np.diff(offsets))
         order = np.lexsort((ids, dists, query_of))
         ids, dists = ids[order], dists[order]
-        return [(ids[offsets[q] : offsets[q + 1]], dists[offsets[q] : offsets[q + 1]]) for q in range(n_queries)]
+        return [
+            (ids[offsets[q] : offsets[q + 1]], dists[offsets[q] : offsets[q + 1]]) for q in range(n_queries)
+        ]
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -259,8 +261,17 @@ class PDQIndex:
                 if arrays[name].shape != shape or arrays[name].dtype.str != dtypes[name]:
                     raise IndexFormatError(f"{path}: {name} should be {dtypes[name]} {shape}")
             offs = arrays["table_offsets"]
-            if header["hi_bits"] != kernels.HI_BITS or indexed > n or (
-                m and (offs[:, 0].any() or (offs[:, -1] != indexed).any() or (np.diff(offs, axis=1) < 0).any())
+            if (
+                header["hi_bits"] != kernels.HI_BITS
+                or indexed > n
+                or (
+                    m
+                    and (
+                        offs[:, 0].any()
+                        or (offs[:, -1] != indexed).any()
+                        or (np.diff(offs, axis=1) < 0).any()
+                    )
+                )
             ):
                 raise IndexFormatError(f"{path}: the tables do not fit the stored hashes")
             watermark = header.get("watermark")
