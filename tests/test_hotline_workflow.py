@@ -65,9 +65,14 @@ def _env(db_url: str) -> Iterator[Env]:
     clock = ManualClock(datetime(2026, 11, 2, 9, 0))
     with MediaHost() as site, SmtpSink() as smtp:
         settings = HotlineSettings(
-            home_country="BE", consensus=2, allow_private=True, smtp_port=smtp.port,
-            max_notices=3, escalation_email="police@example.test", scheduler_interval=0,
-        )  # fmt: skip
+            home_country="BE",
+            consensus=2,
+            allow_private=True,
+            smtp_port=smtp.port,
+            max_notices=3,
+            escalation_email="police@example.test",
+            scheduler_interval=0,
+        )
         hl = Hotline(factory, settings, clock=clock, country_lookup=lambda host, ip: COUNTRIES.get(host))
         with transaction(factory) as s:
             a1 = users.add_user(s, "ana", "a long password 1", ["analyst"], clock.now())

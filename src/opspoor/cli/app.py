@@ -48,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sightings_cmd",
     "lists_cmd",
     "camera_cmd",
+    "hotline_cmd",
 )
 
 for _name in COMMAND_MODULES:

@@ -7,13 +7,19 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from opspoor.web import pages_auth, pages_ops, pages_report, pages_review
+from opspoor.web import api_reports, pages_auth, pages_ops, pages_report, pages_review
 
 STATIC = Path(__file__).parent / "static"
 _TYPES = {"web.css": "text/css; charset=utf-8", "web.js": "text/javascript; charset=utf-8"}
 
 router = APIRouter(include_in_schema=False)
-for _sub in (pages_auth.router, pages_review.router, pages_ops.router, pages_report.router):
+for _sub in (
+    pages_auth.router,
+    pages_review.router,
+    pages_ops.router,
+    pages_report.router,
+    api_reports.router,
+):
     router.include_router(_sub)
 
 
