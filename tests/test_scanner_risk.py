@@ -73,8 +73,9 @@ def test_page_mixing_known_and_unknown_ranks_above_an_unrelated_page(sample: Sam
     again = run_scan([sample.site.url("/")], TEST_SETTINGS, db_url)
     assert again.queued == 0
     with factory() as session:
-        parts = {p["name"] for p in _risk(session, "hash", sha["/img/u0.jpg"]).parts}
-        assert "sightings" in parts
+        for path in sample.unknown:  # every hash's row was refreshed by the second scan
+            risk = _risk(session, "hash", sha[path])
+            assert risk.scan_id == again.scan_id and "sightings" in {p["name"] for p in risk.parts}
         assert len(pending(session)) == 3
     engine.dispose()
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy import func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from opspoor.scanner.records import MATCHED_VERDICTS, PageRecord, SightingRecord
@@ -74,10 +77,7 @@ def _count_hosts(session: Session, page: PageRecord, sightings: list[SightingRec
         where.setdefault(s.host, (s.media.ip, s.media.country))
     now = utcnow()
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for name in sorted(where):
         ip, country = where[name]
         session.execute(

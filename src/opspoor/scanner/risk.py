@@ -185,13 +185,10 @@ def score_scan(session: Session, scan_id: int, weights: Weights = Weights()) -> 
     if scan is None:
         raise NotFound(f"no scan with id {scan_id}")
     pages = session.execute(select(Page).where(Page.scan_id == scan_id)).scalars().all()
-    hashes = sorted(
-        set(
-            session.execute(
-                select(Sighting.sha256).where(Sighting.scan_id == scan_id, Sighting.sha256.is_not(None))
-            ).scalars()
-        )
-    )
+    found = session.execute(
+        select(Sighting.sha256).where(Sighting.scan_id == scan_id, Sighting.sha256.is_not(None))
+    ).scalars()
+    hashes = sorted({h for h in found if h})
     facts: dict[str, HashFacts] = defaultdict(HashFacts)
     hosts_seen: set[str] = {p.host for p in pages}
     for chunk in _chunks(hashes):
@@ -201,7 +198,7 @@ def score_scan(session: Session, scan_id: int, weights: Weights = Weights()) -> 
             .where(Sighting.sha256.in_(chunk))
         )
         for sha256, verdict, page_host, page_matched in rows:
-            f = facts[sha256]
+            f = facts[str(sha256)]
             f.sightings += 1
             f.page_hosts.add(page_host)
             if verdict in MATCHED_VERDICTS:
@@ -233,9 +230,9 @@ def score_scan(session: Session, scan_id: int, weights: Weights = Weights()) -> 
         parts = page_parts(page.matched_count, unknown, page.host in confirmed)
         scored.append(Scored("page", page.url, total(parts), parts))
     for name in sorted({p.host for p in pages}):
-        host = host_rows.get(name)
-        if host is None:
+        if name not in host_rows:
             continue
+        host = host_rows[name]
         parts = host_parts(host.matched_count, host.media_count, beside[name], name in confirmed)
         scored.append(Scored("host", name, total(parts), parts))
     _store(session, scan_id, scored)
@@ -264,8 +261,8 @@ def _store(session: Session, scan_id: int, scored: list[Scored]) -> None:
                 existing[(kind, row.subject)] = row
     for s in scored:
         parts = [asdict(p) for p in s.parts]
-        row = existing.get((s.subject_kind, s.subject))
-        if row is None:
+        known = existing.get((s.subject_kind, s.subject))
+        if known is None:
             session.add(
                 Risk(
                     subject_kind=s.subject_kind,
@@ -277,7 +274,7 @@ def _store(session: Session, scan_id: int, scored: list[Scored]) -> None:
                 )
             )
         else:
-            row.score, row.parts, row.computed_at, row.scan_id = s.score, parts, now, scan_id
+            known.score, known.parts, known.computed_at, known.scan_id = s.score, parts, now, scan_id
     session.flush()
 
 

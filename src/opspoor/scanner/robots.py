@@ -39,9 +39,9 @@ class RobotsCache:
         parser = RobotFileParser(origin + "/robots.txt")
         answer = await self._fetch_text(origin + "/robots.txt")
         if answer.status is None or answer.status >= 500:
-            parser.disallow_all = True
+            parser.parse(["User-agent: *", "Disallow: /"])
         elif answer.status >= 400:
-            parser.allow_all = True
+            parser.parse([])  # no rules: everything allowed
         else:
             parser.parse(answer.text.splitlines())
         return parser

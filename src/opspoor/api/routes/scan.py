@@ -25,7 +25,11 @@ from opspoor.scanner.settings import ENV_SCAN_API, ScanSettings, scan_api_enable
 
 router = APIRouter(prefix="/v1", tags=["scanner"])
 
-_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 429: {"model": ErrorBody}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody},
+    429: {"model": ErrorBody},
+}
 # Who may start crawls: they reach out to third-party servers on the operator's behalf.
 SCAN_ROLES = frozenset({"analyst", "admin"})
 _MAX_ID = 2**62  # ids are 64-bit in the store; larger numbers cannot name anything
