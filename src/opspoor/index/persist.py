@@ -83,7 +83,7 @@ def load_arrays(
     for name, spec in specs.items():
         file = source / f"{name}.npy"
         try:
-            array = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+            array = np.load(file, mmap_mode="c" if mmap else None, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"{file} is missing or damaged: {exc}") from None
         if array.dtype.str != spec.get("dtype") or list(array.shape) != spec.get("shape"):
