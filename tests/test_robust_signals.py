@@ -109,3 +109,28 @@ def test_search_finds_altered_copies_and_nothing_for_other_photos(testdata: Path
     for rgb in sources[8:]:  # photos not in the index
         assert not any(m.is_match for m in index.search(match.query_data(rgb)))
     assert search.RobustIndex().search(match.query_data(sources[0])) == []
+
+
+@pytest.mark.testdata
+def test_index_built_from_stored_entries_matches_like_one_built_from_pixels(testdata: Path) -> None:
+    from opspoor.robust.signals import robust_query_signals, verify_entry
+
+    paths = _paths(testdata, 4)
+    index = search.RobustIndex()
+    stored = {}
+    for i, path in enumerate(paths):
+        pdq, views, orb = (v.value for v in robust_signals_for_reference(decode_image(path.read_bytes())))
+        index.add_entry(100 + i, pdq, views, orb)
+        stored[100 + i] = orb
+    copy = transforms.apply("rotate4", _rgb(paths[2].read_bytes()), 0)
+    query = robust_query_signals(decode_image(copy))
+    found = index.search(query)
+    assert found[-1].item == 102 and found[-1].is_match and found[-1].inliers >= verify.MIN_INLIERS
+    assert verify_entry(query, stored[102]) == found[-1].inliers
+
+
+def test_score_combines_geometry_and_pdq_closeness() -> None:
+    assert match.combined_score(200, 0) == 0
+    assert match.combined_score(match.PDQ_BONUS_FROM, 7) == 7
+    assert match.combined_score(0, 0) == match.PDQ_BONUS_SLOPE * match.PDQ_BONUS_FROM
+    assert match.combined_score(30, 30) > match.combined_score(30, 10)

@@ -57,7 +57,7 @@ class Corpus:
 
 @dataclass
 class Sweep:
-    threshold: float
+    threshold: int
     recall: dict[str, float]  # per transform, plus "overall"
     false_matches: int
 
@@ -230,7 +230,7 @@ def run(
     corpus = build_corpus(paths, workers)
     _INDEX = corpus.index
     try:
-        chosen = range(len(paths))
+        chosen = list(range(len(paths)))
         if query_photos and query_photos < len(paths):
             chosen = [int(i * len(paths) / query_photos) for i in range(query_photos)]
         jobs = [(i, paths[i], order) for i in chosen]

@@ -71,7 +71,7 @@ def extract(rgb: np.ndarray, count: int) -> Features:
     grey = working_grey(rgb)
     # A finer pyramid (1.2, 8 levels: OpenCV's defaults) and a low FAST threshold so flat pictures
     # still yield keypoints; edgeThreshold stays small because pictures here are small.
-    orb = cv2.ORB_create(
+    orb = cv2.ORB_create(  # type: ignore[attr-defined]  # missing from OpenCV's stubs
         nfeatures=count, scaleFactor=1.2, nlevels=8, edgeThreshold=15, patchSize=31, fastThreshold=10
     )
     keypoints, descriptors = orb.detectAndCompute(grey, None)
