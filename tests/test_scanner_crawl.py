@@ -124,6 +124,7 @@ def test_nothing_outside_the_scope_is_fetched(testdata: Path, tmp_path: Path) ->
         site.file("/a.jpg", photos[0])
         site.redirect("/away.html", other_port.url("/"))
         site.redirect("/away.jpg", other_ip.url("/y.jpg"))
+        site.redirect("/robots.txt", other_port.url("/robots.txt"))  # off scope: no rules, not fetched
         site.page(
             "/",
             f"""<a href="{other_port.url("/")}">p</a><a href="{other_ip.url("/")}">i</a>

@@ -98,8 +98,12 @@ class PageWorker:
                     allowed_content_types=None,
                     allow_private=self.settings.allow_private,
                 )
-        except (BlockedAddress, BadURL, OutOfScope):
+        except (BlockedAddress, BadURL):
             raise  # the site itself is refused; every URL on it reports why
+        except OutOfScope:
+            # Redirected off the scope: a robots.txt we may not follow counts as unavailable, like
+            # one behind too many redirects (RFC 9309 section 2.3.1.2), i.e. no rules.
+            return RobotsAnswer(404, "")
         except FetchError:
             return RobotsAnswer(None, "")
         return RobotsAnswer(got.status, got.content.decode("utf-8", errors="replace"))
