@@ -68,3 +68,13 @@ def cropped(pixels: np.ndarray, fraction: float, corner: str = "centre") -> np.n
     else:
         top, left = ch, cw
     return np.ascontiguousarray(pixels[top : top + h - ch, left : left + w - cw])
+
+
+def smooth_scene(seed: int, shape: tuple[int, int]) -> np.ndarray:
+    """A generated 'photo' (uint8 RGB): smooth random shading with fine texture, no PRNU."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    base = gaussian_filter(rng.standard_normal((*shape, 3)), sigma=(8, 8, 0)) * 400 + 128
+    texture = gaussian_filter(rng.standard_normal((*shape, 3)), sigma=(1.5, 1.5, 0)) * 30
+    return np.clip(base + texture, 10, 240).astype(np.uint8)
