@@ -89,13 +89,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(summary.as_dict()))
             return
-        out = Console()
+        out = Console(soft_wrap=True, highlight=False, markup=False)
         out.print(
             f"scan {summary.scan_id}: {summary.pages} pages, {summary.media} media, "
             f"{summary.matched} matched, {summary.errors} errors, {summary.queued} queued for analysts "
             f"({summary.seconds:.1f} s)",
-            highlight=False,
         )
-        for s in summary.top:
+        for s in (s for s in summary.top if s.score > 0):
             why = "; ".join(f"{p.name} +{p.points:g}" for p in s.parts) or "no risk factors"
-            out.print(f"  {s.score:5.1f}  {s.subject_kind:4}  {s.subject}  [{why}]", highlight=False)
+            out.print(f"  {s.score:5.1f}  {s.subject_kind:4}  {s.subject}  [{why}]")

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
             settings = ScanSettings(allow_private=private_fetch_allowed())
             checks = {r.sighting_id: r for r in run_revisit(factory, [s.id for s in found], settings)}
-        out = Console()
+        out = Console(soft_wrap=True, highlight=False, markup=False)
         for s in found:
             check = checks.get(s.id)
             if as_json:
@@ -66,10 +66,9 @@ def register(app: typer.Typer) -> None:
             out.print(
                 f"{s.id:>6} {risk} {s.verdict:8} {s.media_url}  on {s.page_url}"
                 f"  [{where}, HTTP {s.http_status}]",
-                highlight=False,
             )
             if s.risk_parts:
-                out.print(f"       risk: {parts_text(s.risk_parts)}", highlight=False)
+                out.print(f"       risk: {parts_text(s.risk_parts)}")
             for m in s.matches:
                 out.print(
                     f"       match: list {m['list']} {m['signal']} distance {m['distance']}", highlight=False
@@ -77,6 +76,6 @@ def register(app: typer.Typer) -> None:
             if check is not None:
                 state = "online" if check.online else f"offline ({check.error})"
                 changed = {True: "bytes changed", False: "same bytes", None: "-"}[check.changed]
-                out.print(f"       revisit: {state}, {changed}", highlight=False)
+                out.print(f"       revisit: {state}, {changed}")
         if not found and not as_json:
             out.print("no sightings match")
