@@ -1,96 +1,194 @@
-"""Exact lookup of cryptographic hashes (md5, sha1, sha256) by value.
+"""ExactIndex: which entries hold this md5 / sha1 / sha256 (or any other hex digest)?
 
-Values are kept as fixed-width binary digests in sorted NumPy arrays per signal type (16-32 bytes plus
-an 8-byte id per entry, instead of ~150 bytes for a Python dict item), with a small dict of recent
-additions and a set of removed ids, folded into the arrays when they grow. An id always stands for
-the same value (list entries never change their value), so removing and re-adding an id is cheap.
+Per signal, digests are kept as raw bytes in one sorted fixed-width array (16-32 bytes each, plus
+8 for the id and 1 for the live flag) searched by bisection, instead of a Python dict that would take
+about ten times the memory for the tens of millions of hashes national lists hold. Recent additions
+wait in a small dict until MERGE_AT of them have piled up and are then merged in one sort; removed
+ids are flagged dead and dropped at that merge. The same digest may belong to several entries (the
+same file on several lists), so a lookup returns every live id.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from opspoor.index.errors import IndexInputError
+from opspoor.index import kernels
+from opspoor.index.errors import DuplicateIdError, IndexFormatError, IndexInputError
+from opspoor.index.inputs import check_ids
+from opspoor.index.persist import load_arrays, save_arrays
 
-MERGE_AT = 65_536  # pending additions or removals before the sorted arrays are rebuilt
+FORMAT = "opspoor-exact-index"
+FORMAT_VERSION = 1
+MERGE_AT = 65_536  # pending additions before they are merged into the sorted arrays
+_NO_IDS = np.empty(0, np.int64)
 
 
-class _Table:
+def _digest(value: object) -> bytes:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raw = b""
+        if raw and len(text) == 2 * len(raw):
+            return raw
+    raise IndexInputError(f"not a hex digest: {str(value)[:80]!r}")
+
+
+class _SignalTable:
     def __init__(self, width: int) -> None:
         self.width = width
-        self.keys = np.empty(0, dtype=f"S{width}")
-        self.ids = np.empty(0, dtype=np.int64)
-        self.recent: dict[bytes, list[int]] = {}
-        self.recent_count = 0
+        self.keys = np.empty(0, f"S{width}")  # sorted; NumPy pads with NULs, all keys are `width` long
+        self.ids = np.empty(0, np.int64)
+        self.alive = np.empty(0, np.bool_)
+        self.live = 0
+        self.pending: dict[bytes, list[int]] = {}
+        self.pending_key: dict[int, bytes] = {}
+        self._order: np.ndarray | None = None  # argsort of ids, for remove()
 
-    def lookup(self, key: bytes, dead: set[int]) -> list[int]:
-        probe = np.array([key], dtype=f"S{self.width}")
-        lo = int(np.searchsorted(self.keys, probe[0], side="left"))
-        hi = int(np.searchsorted(self.keys, probe[0], side="right"))
-        # An id removed and added again may sit both in the arrays and in `recent`: report it once.
-        found = dict.fromkeys([int(i) for i in self.ids[lo:hi]] + self.recent.get(key, []))
-        return [i for i in found if i not in dead]
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        if self._order is None:
+            self._order = np.argsort(self.ids, kind="stable")
+        return kernels.find_rows(self.ids, self._order, ids) if self.ids.size else _NO_IDS
 
-    def merge(self, dead: set[int]) -> None:
-        extra_keys = [k for k, ids in self.recent.items() for _ in ids]
-        extra_ids = [i for ids in self.recent.values() for i in ids]
-        keys = np.concatenate([self.keys, np.array(extra_keys, dtype=f"S{self.width}")])
-        ids = np.concatenate([self.ids, np.array(extra_ids, dtype=np.int64)])
-        if dead:
-            keep = ~np.isin(ids, np.fromiter(dead, dtype=np.int64, count=len(dead)))
-            keys, ids = keys[keep], ids[keep]
+    def add(self, ids: np.ndarray, keys: list[bytes]) -> None:
+        clash = [i for i in ids.tolist() if i in self.pending_key]
+        rows = self.rows_of(ids)
+        if rows.size:
+            clash += self.ids[rows[self.alive[rows]]].tolist()
+        if clash:
+            raise DuplicateIdError(f"id {clash[0]} is already in the index (remove it first)")
+        for i, key in zip(ids.tolist(), keys, strict=True):
+            self.pending.setdefault(key, []).append(i)
+            self.pending_key[i] = key
+        self.live += len(keys)
+        if len(self.pending_key) > MERGE_AT:
+            self.merge()
+
+    def merge(self) -> None:
+        if not self.pending_key and self.live == self.ids.size:
+            return
+        new_keys = np.array(list(self.pending_key.values()), dtype=self.keys.dtype)
+        keep = np.flatnonzero(self.alive)
+        keys = np.concatenate([self.keys[keep], new_keys])
+        ids = np.concatenate([self.ids[keep], np.fromiter(self.pending_key, np.int64, len(self.pending_key))])
         order = np.argsort(keys, kind="stable")
         self.keys, self.ids = keys[order], ids[order]
-        self.recent, self.recent_count = {}, 0
+        self.alive = np.ones(ids.size, np.bool_)
+        self.pending, self.pending_key, self._order = {}, {}, None
+
+    def remove(self, ids: np.ndarray) -> int:
+        removed = 0
+        for i in ids.tolist():
+            key = self.pending_key.pop(i, None)
+            if key is not None:
+                self.pending[key].remove(i)
+                if not self.pending[key]:
+                    del self.pending[key]
+                removed += 1
+        rows = self.rows_of(ids)
+        rows = rows[self.alive[rows]] if rows.size else rows
+        if rows.size:
+            if not self.alive.flags.writeable:
+                self.alive = np.array(self.alive)
+            self.alive[rows] = False
+        self.live -= removed + rows.size
+        return removed + int(rows.size)
+
+    def lookup(self, key: bytes) -> list[int]:
+        needle = np.array(key, dtype=self.keys.dtype)
+        begin = int(np.searchsorted(self.keys, needle, side="left"))
+        end = int(np.searchsorted(self.keys, needle, side="right"))
+        found = self.ids[begin:end][self.alive[begin:end]].tolist() + self.pending.get(key, [])
+        return sorted(found)
 
 
 class ExactIndex:
     def __init__(self) -> None:
-        self._tables: dict[str, _Table] = {}
-        self._dead: set[int] = set()
+        self._tables: dict[str, _SignalTable] = {}
+        self.watermark: int | None = None
+
+    def __len__(self) -> int:
+        return sum(t.live for t in self._tables.values())
+
+    @property
+    def signals(self) -> list[str]:
+        return sorted(self._tables)
 
     def add(self, ids: np.ndarray | Sequence[int], signal: str, values: Sequence[str]) -> None:
-        """Index hex `values` of one signal type under the given entry ids."""
-        id_list = [int(i) for i in ids]
-        if len(id_list) != len(values):
-            raise IndexInputError(f"{len(id_list)} ids for {len(values)} values")
+        """Add hex digests of one signal under caller-chosen int64 ids (an id must not be live)."""
+        ids = check_ids(ids)
+        values = list(values)
+        if len(values) != ids.shape[0]:
+            raise IndexInputError(f"{ids.shape[0]} ids for {len(values)} values")
+        if np.unique(ids).shape[0] != ids.shape[0]:
+            raise DuplicateIdError("ids repeat within one add()")
         if not values:
             return
-        try:
-            keys = [bytes.fromhex(v) for v in values]
-        except ValueError as exc:
-            raise IndexInputError(f"{signal} values must be hex: {exc}") from None
+        keys = [_digest(v) for v in values]
         width = len(keys[0])
-        if any(len(k) != width for k in keys):
-            raise IndexInputError(f"{signal} values differ in length")
-        table = self._tables.setdefault(signal, _Table(width))
-        if table.width != width:
-            raise IndexInputError(f"{signal} values are {table.width} bytes, not {width}")
-        for entry_id, key in zip(id_list, keys, strict=True):
-            self._dead.discard(entry_id)
-            table.recent.setdefault(key, []).append(entry_id)
-        table.recent_count += len(keys)
-        if table.recent_count > MERGE_AT:
-            table.merge(self._dead)
+        table = self._tables.get(signal)
+        if table is not None:
+            width = table.width
+        bad = next((v for v, k in zip(values, keys, strict=True) if len(k) != width), None)
+        if bad is not None:
+            raise IndexInputError(f"{signal} digests are {width} bytes; {bad[:80]!r} is not")
+        if table is None:
+            table = self._tables[signal] = _SignalTable(width)
+        table.add(ids, keys)
 
-    def remove(self, ids: np.ndarray | Sequence[int]) -> None:
-        """Stop returning these ids (they stay out until added again)."""
-        self._dead.update(int(i) for i in ids)
-        if len(self._dead) > MERGE_AT:
-            for table in self._tables.values():
-                table.merge(self._dead)
-            self._dead.clear()
+    def remove(self, ids: np.ndarray | Sequence[int]) -> int:
+        """Remove (disable) entries by id, whatever their signal; returns how many were live."""
+        ids = np.unique(check_ids(ids))
+        return sum(t.remove(ids) for t in self._tables.values())
 
     def lookup(self, signal: str, value: str) -> list[int]:
+        """Live ids holding this digest, sorted; none for an unknown signal or a malformed value
+        (a query that is not a digest of this signal cannot match one)."""
         table = self._tables.get(signal)
-        if table is None:
-            return []
         try:
-            key = bytes.fromhex(value)
-        except ValueError:
+            key = _digest(value)
+        except IndexInputError:
             return []
-        if len(key) != table.width:
+        if table is None or len(key) != table.width:
             return []
-        return table.lookup(key, self._dead)
+        return table.lookup(key)
+
+    def merge(self) -> None:
+        """Fold pending additions into the sorted arrays and drop removed entries now."""
+        for table in self._tables.values():
+            table.merge()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        for n, signal in enumerate(sorted(self._tables)):
+            table = self._tables[signal]
+            table.merge()
+            arrays.update({f"t{n}_keys": table.keys, f"t{n}_ids": table.ids, f"t{n}_alive": table.alive})
+        meta: dict[str, Any] = {"signals": sorted(self._tables), "watermark": self.watermark}
+        save_arrays(path, FORMAT, FORMAT_VERSION, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], mmap: bool = True) -> ExactIndex:
+        header, arrays = load_arrays(path, FORMAT, FORMAT_VERSION, mmap)
+        index = cls()
+        try:
+            for n, signal in enumerate(header["signals"]):
+                keys, ids, alive = arrays[f"t{n}_keys"], arrays[f"t{n}_ids"], arrays[f"t{n}_alive"]
+                if keys.dtype.kind != "S" or ids.dtype != np.int64 or alive.dtype != np.bool_:
+                    raise IndexFormatError(f"{path}: arrays of {signal!r} have the wrong types")
+                if not keys.shape == ids.shape == alive.shape or keys.ndim != 1:
+                    raise IndexFormatError(f"{path}: arrays of {signal!r} differ in length")
+                table = _SignalTable(keys.dtype.itemsize)
+                table.keys, table.ids, table.alive = keys, ids, alive
+                table.live = int(np.count_nonzero(alive))
+                index._tables[str(signal)] = table
+            watermark = header.get("watermark")
+            index.watermark = None if watermark is None else int(watermark)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexFormatError(f"{path}: header.json is incomplete or wrong: {exc!r}") from None
+        return index

@@ -16,19 +16,17 @@ it is saved and loaded with the index so a reloaded matcher knows which changes 
 from __future__ import annotations
 
 import os
-from numbers import Integral
-from typing import Any
 
 import numpy as np
 
 from opspoor.index import kernels
 from opspoor.index.errors import DuplicateIdError, IndexFormatError, IndexInputError
+from opspoor.index.inputs import HASH_BYTES, check_hashes, check_ids, check_threshold
 from opspoor.index.layout import DEFAULT_PART_BITS, FLIP_OFFSETS, FLIPS, Layout
 from opspoor.index.persist import load_arrays, save_arrays
 
 FORMAT = "opspoor-pdq-index"
 FORMAT_VERSION = 1
-HASH_BYTES = 32
 DELTA_LIMIT = 32_768  # recent rows scanned one by one (~30 us per query) before the tables absorb them
 COMPACT_DEAD_FRACTION = 0.25
 # Below this many indexed rows per bucket probe, comparing every hash is cheaper than the tables.
@@ -59,34 +57,7 @@ def hex_to_array(values: list[str]) -> np.ndarray:
 
 def array_to_hex(hashes: np.ndarray) -> list[str]:
     """(N, 32) uint8 -> 64-digit lowercase hex strings (the inverse of hex_to_array)."""
-    return [bytes(row).hex() for row in _check_hashes(hashes, "hashes")]
-
-
-def _check_hashes(hashes: Any, what: str) -> np.ndarray:
-    array = np.asarray(hashes)
-    if array.dtype != np.uint8 or array.ndim != 2 or array.shape[1] != HASH_BYTES:
-        raise IndexInputError(
-            f"{what} must be a (N, {HASH_BYTES}) uint8 array (see hex_to_array), got"
-            f" {array.dtype} {array.shape}"
-        )
-    return np.ascontiguousarray(array)
-
-
-def _check_ids(ids: Any) -> np.ndarray:
-    array = np.asarray(ids)
-    if array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
-        raise IndexInputError(f"ids must be a 1-D integer array, got {array.dtype} {array.shape}")
-    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-        raise IndexInputError("ids must fit in int64")
-    return array.astype(np.int64)
-
-
-def _check_threshold(threshold: Any) -> int:
-    if isinstance(threshold, bool) or not isinstance(threshold, Integral):
-        raise IndexInputError(f"threshold must be an integer 0..256, got {threshold!r}")
-    if not 0 <= int(threshold) <= 256:
-        raise IndexInputError(f"threshold must be 0..256 bits, got {threshold}")
-    return int(threshold)
+    return [bytes(row).hex() for row in check_hashes(hashes, "hashes")]
 
 
 def _words(hashes: np.ndarray) -> np.ndarray:
@@ -131,8 +102,8 @@ class PDQIndex:
     # -- changes ---------------------------------------------------------------------------
     def add(self, ids: np.ndarray, hashes: np.ndarray) -> None:
         """Add hashes under caller-chosen int64 ids (e.g. list entry ids); an id must not be live."""
-        ids = _check_ids(ids)
-        hashes = _check_hashes(hashes, "hashes")
+        ids = check_ids(ids)
+        hashes = check_hashes(hashes, "hashes")
         if hashes.shape[0] != ids.shape[0]:
             raise IndexInputError(f"{ids.shape[0]} ids for {hashes.shape[0]} hashes")
         k = ids.shape[0]
@@ -157,7 +128,7 @@ class PDQIndex:
 
     def remove(self, ids: np.ndarray) -> int:
         """Remove (disable) hashes by id; unknown ids are ignored. Returns how many were removed."""
-        ids = _check_ids(ids)
+        ids = check_ids(ids)
         rows = self._rows_of(np.unique(ids))
         rows = rows[self._alive[rows]] if rows.size else rows
         if rows.size == 0:
@@ -178,8 +149,8 @@ class PDQIndex:
     def search(self, queries: np.ndarray, threshold: int = 31) -> list[tuple[np.ndarray, np.ndarray]]:
         """For each query row: (ids, distances) of every live hash within `threshold` bits, nearest
         first (ties by id). Default 31: Meta's PDQ match threshold (pdq README)."""
-        queries = _check_hashes(queries, "queries")
-        threshold = _check_threshold(threshold)
+        queries = check_hashes(queries, "queries")
+        threshold = check_threshold(threshold)
         n_queries = queries.shape[0]
         if n_queries == 0:
             return []
