@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -105,7 +105,8 @@ class VideoRule:
 
 @dataclass(frozen=True)
 class ListVideo:
-    """One video of a list: its frames and what a match must report about it."""
+    """One video of a list: its frames and what a match must report about it (a matcher keeps a
+    copy without the frames, which it holds as arrays)."""
 
     key: str  # the vPDQ digest (the list entry's value) or any unique name
     features: Sequence[VpdqFeature]
@@ -170,10 +171,30 @@ class VideoMatch:
         }
 
 
+@dataclass(frozen=True)
+class _Times:
+    """Start and end (the last merged frame) of each frame, in seconds: arrays, not objects, so a
+    matcher over millions of list frames stays within memory."""
+
+    starts: np.ndarray
+    lasts: np.ndarray
+
+    @classmethod
+    def of(cls, features: Sequence[VpdqFeature]) -> _Times:
+        starts = np.array([f.timestamp for f in features], dtype=np.float64)
+        return cls(starts, np.array([f.last for f in features], dtype=np.float64))
+
+    def step(self) -> float:
+        """The sampling interval (merged runs make longer gaps; the median ignores them)."""
+        gaps = np.diff(self.starts)
+        gaps = gaps[gaps > 0]
+        return float(np.median(gaps)) if gaps.size else 1.0
+
+
 @dataclass
 class _Indexed:
-    video: ListVideo
-    features: list[VpdqFeature]  # usable frames (quality >= floor)
+    video: ListVideo  # without its features: the matcher keeps only what it needs, as arrays
+    times: _Times  # of the usable frames (quality >= floor)
     slots: np.ndarray  # per usable frame: index of its distinct hash within this video
     distinct: int
 
@@ -182,14 +203,6 @@ def _distinct_slots(features: Sequence[VpdqFeature]) -> tuple[np.ndarray, int]:
     seen: dict[str, int] = {}
     slots = np.array([seen.setdefault(f.pdq, len(seen)) for f in features], dtype=np.int64)
     return slots, len(seen)
-
-
-def _step(features: Sequence[VpdqFeature]) -> float:
-    """The sampling interval, from the timestamps (merged runs make gaps; the median ignores them)."""
-    stamps = np.array([f.timestamp for f in features])
-    gaps = np.diff(stamps)
-    gaps = gaps[gaps > 0]
-    return float(np.median(gaps)) if gaps.size else 1.0
 
 
 class VideoMatcher:
@@ -237,7 +250,7 @@ class VideoMatcher:
             usable = [f for f in video.features if f.quality >= self.rule.min_quality]
             slots, distinct = _distinct_slots(usable)
             number = len(self._videos)
-            self._videos.append(_Indexed(video, usable, slots, distinct))
+            self._videos.append(_Indexed(replace(video, features=()), _Times.of(usable), slots, distinct))
             if not usable:
                 continue
             count = len(usable)
@@ -259,7 +272,7 @@ class VideoMatcher:
         best: dict[int, tuple[float, int]] = {}
         for frame_id, dist in zip(ids.tolist(), dists.tolist(), strict=True):
             number = int(self._frame_video[frame_id])
-            stamp = self._videos[number].features[int(self._frame_pos[frame_id])].timestamp
+            stamp = float(self._videos[number].times.starts[int(self._frame_pos[frame_id])])
             if number not in best or dist < best[number][1]:
                 best[number] = (stamp, int(dist))
         found = [(self._videos[n].video, stamp, dist) for n, (stamp, dist) in best.items()]
@@ -290,7 +303,8 @@ class VideoMatcher:
         for q_pos, (ids, dists) in enumerate(hits):
             for frame_id, dist in zip(ids.tolist(), dists.tolist(), strict=True):
                 pairs[int(self._frame_video[frame_id])][q_pos].append((int(self._frame_pos[frame_id]), dist))
-        step = _step(frames)
+        q_times = _Times.of(frames)
+        step = q_times.step()
         out: list[VideoMatch] = []
         for number, by_query in pairs.items():
             entry = self._videos[number]
@@ -298,8 +312,8 @@ class VideoMatcher:
             q_pct = 100.0 * len({int(q_slots[q]) for q in graded}) / q_distinct if q_distinct else 0.0
             t_hit = {int(entry.slots[t]) for q in graded for t, _ in by_query[q]}
             t_pct = 100.0 * len(t_hit) / entry.distinct
-            steps = sorted((step, _step(entry.features)))
-            segments = _segments(frames, entry.features, by_query, steps[0], steps[1])
+            steps = sorted((step, entry.times.step()))
+            segments = _segments(q_times, entry.times, by_query, steps[0], steps[1])
             if q_distinct and q_pct >= rule.query_percent and t_pct >= rule.target_percent:
                 verdict: VideoVerdictName = "match"
             elif any(s.seconds >= rule.partial_seconds for s in segments):
@@ -313,8 +327,8 @@ class VideoMatcher:
 
 
 def _segments(
-    query: list[VpdqFeature],
-    target: list[VpdqFeature],
+    query: _Times,
+    target: _Times,
     by_query: dict[int, list[tuple[int, int]]],
     fine_step: float,
     coarse_step: float,
@@ -323,7 +337,7 @@ def _segments(
     rows = []  # (query position, list position, offset, distance)
     for q, found in by_query.items():
         for t, d in sorted(found, key=lambda x: x[1])[:_PAIRS_PER_FRAME]:
-            rows.append((q, t, target[t].timestamp - query[q].timestamp, d))
+            rows.append((q, t, target.starts[t] - query.starts[q], d))
     if not rows:
         return []
     data = np.array(rows, dtype=np.float64)
@@ -346,10 +360,10 @@ def _segments(
             q = int(row[0])
             if q not in best or abs(row[2] - centre) < abs(best[q][2] - centre):
                 best[q] = row
-        ordered = sorted(best.values(), key=lambda r: query[int(r[0])].timestamp)
+        ordered = sorted(best.values(), key=lambda r: query.starts[int(r[0])])
         runs: list[list[np.ndarray]] = [[]]
         for row in ordered:
-            if runs[-1] and query[int(row[0])].timestamp - query[int(runs[-1][-1][0])].last > max_gap:
+            if runs[-1] and query.starts[int(row[0])] - query.lasts[int(runs[-1][-1][0])] > max_gap:
                 runs.append([])
             runs[-1].append(row)
         for run in runs:
@@ -372,22 +386,22 @@ def _mostly_covered(segment: Segment, found: list[Segment]) -> bool:
     return False
 
 
-def _close_run(run: list[np.ndarray], query: list[VpdqFeature], target: list[VpdqFeature]) -> Segment | None:
+def _close_run(run: list[np.ndarray], query: _Times, target: _Times) -> Segment | None:
     if not run:
         return None
-    qs = [query[int(r[0])] for r in run]
-    ts = [target[int(r[1])] for r in run]
+    q = np.array([int(r[0]) for r in run])
+    t = np.array([int(r[1]) for r in run])
+    q_start, q_end = float(query.starts[q].min()), float(query.lasts[q].max())
+    t_start, t_end = float(target.starts[t].min()), float(target.lasts[t].max())
     # A segment spans at least half a second in both videos, with at least 3 query frames: stray
     # matches of one static frame of the list video (a black fade, a title card) are no scene.
-    if len(run) < 3 or max(f.last for f in qs) - min(f.timestamp for f in qs) < 0.5:
-        return None
-    if max(f.last for f in ts) - min(f.timestamp for f in ts) < 0.5:
+    if len(run) < 3 or q_end - q_start < 0.5 or t_end - t_start < 0.5:
         return None
     return Segment(
-        query_start=min(f.timestamp for f in qs),
-        query_end=max(f.last for f in qs),
-        target_start=min(f.timestamp for f in ts),
-        target_end=max(f.last for f in ts),
+        query_start=q_start,
+        query_end=q_end,
+        target_start=t_start,
+        target_end=t_end,
         frames=len(run),
         mean_distance=float(np.mean([r[3] for r in run])),
     )
