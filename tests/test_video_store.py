@@ -184,3 +184,40 @@ def test_a_copy_with_bars_matches_through_the_store(testdata: Path, tmp_path: Pa
         assert VideoChecker.from_store(factory).check(other.extra) == []
     finally:
         engine.dispose()
+
+
+def test_checker_follows_list_changes(testdata: Path, tmp_path: Path) -> None:
+    from opspoor.lists.service import changes_since, enable_entry, latest_event_id
+
+    engine, factory = open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    chair, pattern = _signals(testdata, "chair-20-sd-bar"), _signals(testdata, "pattern-hd-no-bar")
+    query = _signals(testdata, "chair-22-sd-grey-bar").extra
+    key = digest(parse_text(chair.extra["vpdq"]))
+    try:
+        with transaction(factory) as session:
+            create_list(session, "videos")
+            add_video_to_list(session, "videos", pattern)
+        checker = VideoChecker.from_store(factory)
+        with factory() as session:
+            mark = latest_event_id(session)
+        assert checker.check(query) == []
+        with transaction(factory) as session:
+            add_video_to_list(session, "videos", chair, source_ref="late")
+        with factory() as session:
+            changes = changes_since(session, mark)
+            mark = latest_event_id(session)
+            assert checker.apply_changes(session, changes) == 1  # md5/sha entries are not video
+        assert [m.video.source_ref for m in checker.check(query)] == ["late"]
+        with transaction(factory) as session:
+            disable_entry(session, "videos", key, "test", signal_type="vpdq")
+        with factory() as session:
+            checker.apply_changes(session, changes_since(session, mark))
+            mark = latest_event_id(session)
+        assert checker.check(query) == []
+        with transaction(factory) as session:
+            enable_entry(session, "videos", key, "test: reviewed", signal_type="vpdq")
+        with factory() as session:
+            checker.apply_changes(session, changes_since(session, mark))
+        assert len(checker.check(query)) == 1 and len(checker) == 2
+    finally:
+        engine.dispose()

@@ -8,14 +8,18 @@ Verdict (distance = 100 - the larger match percentage, so 0 is a complete match)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from opspoor.lists.rows import Change, EntryRow
 from opspoor.matching.results import Match
 from opspoor.matching.video import FrameIndex, ListVideo, VideoMatch, VideoMatcher, VideoRule, default_index
 from opspoor.signals.vpdq import VPDQ, VPDQ_DENSE, VPDQ_TRIM, VpdqFeature, parse_text
+
+# Entry events after which an entry should match (lists.service actions); others take it out.
+ADD_ACTIONS = frozenset({"added", "enabled", "reclassified"})
 
 
 def _features(extra: Mapping[str, Any], key: str) -> list[VpdqFeature] | None:
@@ -59,6 +63,29 @@ class VideoChecker:
 
     def __len__(self) -> int:
         return len(self._matchers[VPDQ]) + len(self._matchers[VPDQ_TRIM])
+
+    def apply_changes(self, session: Session, changes: Iterable[Change]) -> int:
+        """Follow list changes (from opspoor.lists.feed.ChangeFeed.poll or changes_since): added or
+        enabled video entries start matching, disabled or disputed ones stop, reclassified ones
+        report their new classification. Returns how many video entries changed."""
+        from opspoor.store.video import load_list_videos_for
+
+        remove: list[int] = []
+        add: list[EntryRow] = []
+        for change in changes:
+            entry = change.entry
+            if entry.signal_type not in self._matchers:
+                continue
+            remove.append(entry.entry_id)
+            if change.action in ADD_ACTIONS:
+                add.append(entry)
+        for matcher in self._matchers.values():
+            matcher.remove(remove)
+        videos, notes = load_list_videos_for(session, add)
+        self.notes.extend(notes)
+        for signal, group in videos.items():
+            self._matchers[signal].add(group)
+        return len(set(remove))
 
     def check(self, extra: Mapping[str, Any]) -> list[VideoMatch]:
         """Matches for one video's FileSignals.extra (its vpdq, vpdq_dense and vpdq_trim texts)."""

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from opspoor.lists.rows import NewEntry
+from opspoor.lists.rows import EntryRow, NewEntry
 from opspoor.matching.video import ListVideo
 from opspoor.signals.compute import FileSignals
 from opspoor.signals.vpdq import (
@@ -192,13 +192,20 @@ def load_list_videos(
     notes about entries whose frames are missing (listed from a digest alone: they cannot match)."""
     from opspoor.lists.service import active_entries
 
-    entries = [e for e in active_entries(session, list_names) if e.signal_type in VIDEO_SIGNALS]
+    return load_list_videos_for(session, active_entries(session, list_names))
+
+
+def load_list_videos_for(
+    session: Session, entries: Iterable[EntryRow]
+) -> tuple[dict[str, list[ListVideo]], list[str]]:
+    """The given entries' videos with their frames (see load_list_videos); other signals are skipped."""
+    mine = [e for e in entries if e.signal_type in VIDEO_SIGNALS]
     videos: dict[str, list[ListVideo]] = {signal: [] for signal in VIDEO_SIGNALS}
     notes: list[str] = []
     for signal in VIDEO_SIGNALS:
-        mine = [e for e in entries if e.signal_type == signal]
-        frames = load_frames(session, signal, (e.value for e in mine))
-        for e in mine:
+        group = [e for e in mine if e.signal_type == signal]
+        frames = load_frames(session, signal, (e.value for e in group))
+        for e in group:
             if e.value not in frames:
                 notes.append(f"{signal} entry {e.entry_id} in list {e.list_name!r} has no frames stored")
                 continue
