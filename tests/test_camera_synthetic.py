@@ -82,6 +82,7 @@ def test_hundred_photos_attributed(synth: Synth) -> None:
 @pytest.mark.parametrize("kind", ["resize50", "crop10-centre", "crop10-corner", "rotated"])
 def test_edited_photos_still_attributed(synth: Synth, kind: str) -> None:
     """Resized to 50% or cropped by 10% (scale and offset search), or turned to portrait."""
+    own, foreign = [], []
     for c, pixels in synth.queries[:10]:
         if kind == "resize50":
             edited = synthetic.resized(pixels, 0.5)
@@ -96,9 +97,12 @@ def test_edited_photos_still_attributed(synth: Synth, kind: str) -> None:
         assert result.camera == f"sim{c}", (kind, c, [(x.camera, x.pce) for x in result.candidates])
         others = [x.pce or 0 for x in result.candidates if x.camera != f"sim{c}"]
         assert max(others) < PCE_THRESHOLD
+        own.append(result.pce)
+        foreign.append(max(others))
         best = result.candidates[0].attempt
         assert best is not None
         if kind == "resize50":
             assert abs(best.scale - 0.5) < 0.01
         if kind == "rotated":
             assert best.rotation in (90, 270)
+    print(f"{kind}: min own PCE {min(own):.1f}, max other PCE {max(foreign):.1f}")
