@@ -3,7 +3,7 @@
 Layout in memory (N stored hashes, m = 11 parts by default):
 - hashes (N, 32) uint8, ids (N,) int64, alive (N,) bool — rows in insertion order;
 - per part, a table sorting rows [0, n_indexed) by that part's bits: rows (m, n_indexed) int32, the
-  key's low bits (m, n_indexed) uint8 and bucket offsets (m, 65537) int64 (see layout.py, kernels.py);
+  key's low bits (m, n_indexed) uint8 and bucket offsets (m, 65537) int32 (see layout.py, kernels.py);
 - rows from n_indexed on are recent additions, compared one by one until DELTA_LIMIT of them have
   piled up; then the tables are rebuilt in one pass of counting sorts (about a second per 10M rows).
 Removing an id clears its alive flag (a tombstone): nothing is rebuilt until a quarter of the rows are
@@ -227,7 +227,7 @@ class PDQIndex:
                 "table_offsets": (m, kernels.N_BUCKETS + 1),
             }
             dtypes = {"hashes": "|u1", "ids": "<i8", "alive": "|b1", "table_rows": "<i4", "table_lo": "|u1"}
-            dtypes["table_offsets"] = "<i8"
+            dtypes["table_offsets"] = "<i4"
             for name, shape in shapes.items():
                 if arrays[name].shape != shape or arrays[name].dtype.str != dtypes[name]:
                     raise IndexFormatError(f"{path}: {name} should be {dtypes[name]} {shape}")
@@ -261,7 +261,7 @@ class PDQIndex:
         return (
             np.empty((m, 0), np.int32),
             np.empty((m, 0), np.uint8),
-            np.zeros((m, kernels.N_BUCKETS + 1), np.int64),
+            np.zeros((m, kernels.N_BUCKETS + 1), np.int32),
         )
 
     def _set_tables(self, rows: np.ndarray, lo: np.ndarray, offsets: np.ndarray) -> None:
@@ -310,7 +310,7 @@ class PDQIndex:
         m = len(self.part_bits)
         rows = np.empty((m, n), np.int32)
         lo = np.empty((m, n), np.uint8)
-        offsets = np.empty((m, kernels.N_BUCKETS + 1), np.int64)
+        offsets = np.empty((m, kernels.N_BUCKETS + 1), np.int32)
         for p in range(m):
             offsets[p] = kernels.build_table(
                 words, self._layout.starts[p], self._layout.lengths[p], rows[p], lo[p]
