@@ -253,9 +253,9 @@ def main() -> None:
             flush=True,
         )
 
-        def lookups(kind: str) -> dict:
+        def lookups(kind: str, connections: int) -> dict:
             if generator == "wrk":
-                return run_wrk(url, kind, key, args.seconds, args.connections, script, hits)
+                return run_wrk(url, kind, key, args.seconds, connections, script, hits)
             rng = random.Random(1)
             hit_values = hits.read_text().split()
 
@@ -274,11 +274,15 @@ def main() -> None:
                     {"json": {"hashes": [{"signal": signal, "value": v} for v in values]}},
                 )
 
-            return asyncio.run(run_httpx(url, key, args.seconds, args.connections, make))
+            return asyncio.run(run_httpx(url, key, args.seconds, connections, make))
 
         for kind in ("health", "single", "md5", "batch100", "hit"):
-            results[kind] = lookups(kind)
+            results[kind] = lookups(kind, args.connections)
             print(f"  {kind:9} {json.dumps(results[kind])}", flush=True)
+        # The same lookups at low concurrency: the latency a lightly loaded service gives.
+        for kind in ("single", "md5"):
+            results[f"{kind}@4"] = lookups(kind, 4)
+            print(f"  {kind}@4 {json.dumps(results[f'{kind}@4'])}", flush=True)
         photos = one_mp_jpegs()
         counter = iter(range(10**9))
 
@@ -303,6 +307,8 @@ def main() -> None:
         ("GET /v1/health (baseline)", "health", 0),
         ("1 PDQ hash per request (misses)", "single", 1),
         ("1 MD5 hash per request (misses)", "md5", 1),
+        ("1 PDQ hash, 4 connections", "single@4", 1),
+        ("1 MD5 hash, 4 connections", "md5@4", 1),
         ("100 PDQ hashes per request", "batch100", 100),
         ("1 PDQ hash per request (hits)", "hit", 1),
         ("1 MP JPEG per request (4 conn.)", "file_1mp", 0),
