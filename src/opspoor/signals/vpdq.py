@@ -259,6 +259,11 @@ class _VideoSignal(SignalType):
     exact = False
     # distance = 100 - the larger match percentage; a match at >= 80% (VPDQ_CONFIDENT_MATCH_THRESHOLD).
     default_threshold = int(100 - CONFIDENT_MATCH_PERCENT)
+    # Two frames of Meta's sample chair-20-sd-bar (vpdq/sample-hashes), for the contract tests.
+    example = (
+        "0,100,e42926b9cb58d261383b699f0ff2e1076fe6183dff4986d82ca36da48034fc54,0.000\n"
+        "30,100,4ce949b11f1035e2f2eb0a5e76f68716870e70f97bd91d1049a3dbe1d164b454,1.000\n"
+    )
 
     def parse(self, text: str) -> str:
         stripped = text.strip().lower()
