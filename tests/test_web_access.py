@@ -150,3 +150,16 @@ def test_media_of_a_decided_item_is_gone_after_retention(env: Running) -> None:
         env.hl.run_due()
         assert ana.get(f"/media/{item_id}").status_code == 404
         assert "deleted after the retention period" in ana.get(f"/items/{item_id}").text
+
+
+def test_password_guessing_is_throttled(env: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opspoor.web import pages_auth
+
+    monkeypatch.setattr(pages_auth, "_failures", {})  # this process's counters, for this test only
+    with httpx.Client(base_url=env.base_url, trust_env=False) as client:
+        token = _token(client.get("/login").text)
+        for _ in range(pages_auth.MAX_FAILURES):
+            wrong = client.post("/login", data={"csrf": token, "username": "bo", "password": "guess"})
+            assert wrong.status_code == 401
+        right = client.post("/login", data={"csrf": token, "username": "bo", "password": PASSWORD})
+        assert right.status_code == 429 and "Too many failed attempts" in right.text

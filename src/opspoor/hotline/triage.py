@@ -69,7 +69,11 @@ def triage_item(hl: Hotline, item_id: int) -> None:
         item.pdq, item.pdq_quality = signals.pdq, signals.pdq_quality
         item.verdict, item.triaged_at = verdict.verdict, now
         item.matches = [m.as_dict() for m in verdict.matches]
-        details = {"verdict": verdict.verdict, "sha256": signals.sha256, "country": country}
+        details: dict[str, object] = {
+            "verdict": verdict.verdict,
+            "sha256": signals.sha256,
+            "country": country,
+        }
         if verdict.verdict == "known":
             listed = next((m for m in verdict.matches if m.classification), verdict.matches[0])
             audit.log(session, "hotline", "hotline.triage", f"item:{item_id}", details)

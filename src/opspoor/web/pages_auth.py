@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -21,6 +24,25 @@ from opspoor.web.context import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+# Failed sign-ins per user name: after MAX_FAILURES within WINDOW seconds the name is refused for the
+# rest of the window (slows password guessing; per process, like the API's rate limits).
+MAX_FAILURES = 5
+WINDOW = 15 * 60.0
+_failures: dict[str, list[float]] = {}
+_failures_lock = threading.Lock()
+
+
+def _throttled(username: str, failed: bool = False) -> bool:
+    now = time.monotonic()
+    with _failures_lock:
+        if len(_failures) > 10_000:  # made-up names must not grow memory without bound
+            _failures.clear()
+        recent = [t for t in _failures.get(username, []) if now - t < WINDOW]
+        if failed:
+            recent.append(now)
+        _failures[username] = recent
+        return len(recent) >= MAX_FAILURES
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,12 +69,21 @@ async def login(request: Request) -> Response:
     check_csrf(request.cookies.get(FORM_COOKIE), form)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     hl = hotline(request)
+    if _throttled(username.strip().lower()):
+        again = form_token(request)
+        context = {
+            "next": "/queue",
+            "form_csrf": again,
+            "error": "Too many failed attempts; try again later.",
+        }
+        return page(request, "login.html", context, status=429, set_form_cookie=again)
     with transaction(hl.factory) as session:
         user = authenticate(session, username, password) if username and password else None
         audit.log(session, username[:64] or "-", "hotline.login", "web", {"ok": user is not None})
         if user is not None:
             token, _ = open_session(session, user, hl.now(), hl.settings.session_hours)
     if user is None:
+        _throttled(username.strip().lower(), failed=True)
         again = form_token(request)
         return page(
             request,
