@@ -152,9 +152,10 @@ class Hotline:
                 session.flush()
                 scheduler.schedule(session, "triage", item.id, now, now)
                 ids.append(item.id)
+            # A public reporter's contact details stay in the report, out of the (unerasable) audit log.
             audit.log(
                 session,
-                reporter or source,
+                "public" if source == "web" else reporter or source,
                 "hotline.report",
                 f"report:{report.id}",
                 {"source": source, "items": ids},
