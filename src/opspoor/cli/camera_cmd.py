@@ -181,17 +181,17 @@ def cluster_command(
         except OpspoorError as exc:
             typer.echo(f"{path}: skipped: {exc}", err=True)
     clusters = cluster(vectors)
-    out = [
-        {"cluster": i, "members": [str(files[m]) for m in c.members], "confidence": c.confidence}
-        for i, c in enumerate(clusters)
-    ]
     if as_json:
+        out = [
+            {"cluster": i, "members": [str(files[m]) for m in c.members], "confidence": c.confidence}
+            for i, c in enumerate(clusters)
+        ]
         typer.echo(json.dumps(out))
         return
-    for c in out:
-        typer.echo(f"cluster {c['cluster']}: {len(c['members'])} photo(s)")
-        for m, conf in zip(c["members"], c["confidence"], strict=True):
-            typer.echo(f"  {m}  (PCE vs rest {conf})")
+    for i, c in enumerate(clusters):
+        typer.echo(f"cluster {i}: {len(c.members)} photo(s)")
+        for m, conf in zip(c.members, c.confidence, strict=True):
+            typer.echo(f"  {files[m]}  (PCE vs rest {conf})")
 
 
 @camera_app.command("report")
