@@ -170,3 +170,22 @@ def test_video_fingerprint_and_matching(tmp_path: Path, patterns: list[np.ndarra
         assert attempt.pce < PCE_THRESHOLD and STABILISATION_NOTE in notes
     finally:
         engine.dispose()
+
+
+def test_exif_make_model_serial_are_recorded(tmp_path: Path, patterns: list[np.ndarray]) -> None:
+    paths = write_shots(tmp_path / "a", 30, 2, patterns[0])
+    exif = Image.Exif()
+    exif[0x010F] = "NIKON CORPORATION"
+    exif[0x0110] = "NIKON D70"
+    exif.get_ifd(0x8769)[0xA431] = "SN-0042"
+    with Image.open(paths[0]) as im:
+        im.save(paths[0], exif=exif, quality=95)
+    engine, factory = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with transaction(factory) as s:
+            row = service.enroll(s, "d70", paths, flat_field=True)
+            assert (row.make, row.model, row.serial, row.source) == (
+                "NIKON CORPORATION", "NIKON D70", "SN-0042", "flat-field",
+            )
+    finally:
+        engine.dispose()
