@@ -287,3 +287,22 @@ def _tables(diff: object) -> list[str]:
             elif isinstance(part, str):
                 names.append(part)
     return names
+
+
+def test_update_list_keeps_old_provenance_in_the_history(factory: sessionmaker[Session]) -> None:
+    import json
+
+    with transaction(factory) as session:
+        service.create_list(session, "l", terms="share with police only")
+        service.update_list(session, "l", terms="no sharing", supplier="NPU", actor="admin")
+        service.update_list(session, "l", terms="no sharing")  # unchanged: no event
+    with pytest.raises(ListError, match="cannot update enabled"), transaction(factory) as session:
+        service.update_list(session, "l", enabled=False)
+    with factory() as session:
+        assert service.get_list(session, "l").terms == "no sharing"
+        events = list_history(session, "l")
+        assert [e.action for e in events] == ["updated", "created"]
+        assert json.loads(events[0].detail or "{}")["terms"] == {
+            "old": "share with police only",
+            "new": "no sharing",
+        }

@@ -54,6 +54,7 @@ __all__ = [
     "log_list_event",
     "reclassify_entry",
     "set_list_enabled",
+    "update_list",
 ]
 
 
@@ -151,6 +152,35 @@ def set_list_enabled(
         log_list_event(session, hash_list, "enabled" if enabled else "disabled", actor=actor, reason=reason)
         session.flush()
     return hash_list
+
+
+_PROVENANCE = ("source", "supplier", "supplied_at", "terms", "description", "owner_tenant")
+
+
+def update_list(
+    session: Session, name: str, *, actor: str | None = None, reason: str | None = None, **changes: Any
+) -> HashList:
+    """Change a list's provenance fields (source, supplier, supplied_at, terms, description,
+    owner_tenant); the old and new values are kept in an `updated` list event."""
+    unknown = set(changes) - set(_PROVENANCE)
+    if unknown:
+        raise ListError(f"cannot update {', '.join(sorted(unknown))}; fields: {', '.join(_PROVENANCE)}")
+    hash_list = get_list(session, name)
+    diff = {
+        field: {"old": _jsonable(getattr(hash_list, field)), "new": _jsonable(value)}
+        for field, value in changes.items()
+        if getattr(hash_list, field) != value
+    }
+    if diff:
+        for field in diff:
+            setattr(hash_list, field, changes[field])
+        log_list_event(session, hash_list, "updated", actor=actor, reason=reason, detail=diff)
+        session.flush()
+    return hash_list
+
+
+def _jsonable(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def add_entries(
