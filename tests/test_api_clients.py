@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +84,11 @@ def listed(server: Server) -> str:
         client.create_list("client-list", description="made by the client")
         added = client.add_entries("client-list", [{"signal": "md5", "value": signals.md5}], reason="test")
         assert added.added == 1
+    with Client(server.url, server.keys["checker"]) as client:  # the index follows in the background
+        deadline = time.monotonic() + 5
+        while client.check_hashes([("md5", str(signals.md5))]).results[0].verdict != "known":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     return str(signals.md5)
 
 
@@ -156,8 +162,6 @@ def test_keys_cli_prints_the_key_once_and_revokes(server: Server) -> None:
     assert bad_role.exit_code != 0
     revoked = runner.invoke(app, ["keys", "revoke", key_id, "--db", server.db_url])
     assert revoked.exit_code == 0, revoked.output
-    import time
-
     deadline = time.monotonic() + 3
     while httpx.get(f"{server.url}/v1/ready", headers={"X-API-Key": key}).status_code != 401:
         assert time.monotonic() < deadline

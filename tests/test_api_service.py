@@ -109,6 +109,14 @@ def alpha_list(server: Server) -> str:
         )
         assert r.status_code == 200, r.text
         assert r.json()["added"] == 2
+    with _client(server, "alpha_checker") as c:  # the index follows list changes in the background
+        body = {"hashes": [{"signal": "md5", "value": MD5_A}, {"signal": "pdq", "value": PDQ_A}]}
+        _eventually(
+            lambda: (
+                [r["verdict"] for r in c.post("/v1/check/hashes", json=body).json()["results"]]
+                == ["known", "near"]
+            )
+        )
     return "alpha-list"
 
 
@@ -384,6 +392,7 @@ def test_file_check_matches_by_md5_and_by_pdq(server: Server) -> None:
         ]
         assert c.post("/v1/lists/alpha-photos/entries", json={"entries": entries}).status_code == 200
     with _client(server, "alpha_checker") as c:
+        _eventually(lambda: c.post("/v1/check/file", content=photo).json()["verdict"] == "known")
         again = c.post("/v1/check/file", files={"file": ("x.jpg", photo, "image/jpeg")}).json()
         assert again["verdict"] == "known"
         assert {m["signal"] for m in again["matches"]} >= {"md5", "pdq"}

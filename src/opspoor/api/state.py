@@ -8,6 +8,7 @@ shared through another server process becomes visible within about one interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -68,6 +69,8 @@ class ServiceState:
         self.last_refresh = 0.0  # time.monotonic() of the last successful refresh
         self.refresh_error: str | None = None
         self.audit = AuditWriter(self.factory)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
 
     # -- start-up and keeping in step --------------------------------------------------------
     def start(self) -> None:
@@ -87,14 +90,26 @@ class ServiceState:
         self.last_refresh = time.monotonic()
 
     async def refresh_forever(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
         while True:
-            await asyncio.sleep(self.settings.refresh_interval)
+            # Every interval, or at once when this process changed a list (wake_refresh).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.refresh_interval)
+            self._wake.clear()
             try:
                 await asyncio.to_thread(self.refresh)
                 self.refresh_error = None
             except Exception as exc:  # noqa: BLE001 - keep serving from the last good index
                 self.refresh_error = f"{type(exc).__name__}: {exc}"
                 log.warning("index refresh failed: %s", self.refresh_error)
+
+    def wake_refresh(self) -> None:
+        """Refresh soon, in the background (callable from any thread). A list-level change makes the
+        matcher reload everything, which at millions of entries takes far longer than a request may."""
+        if self._loop is not None and self._wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: shutting down
+                self._loop.call_soon_threadsafe(self._wake.set)
 
     def staleness(self) -> float:
         return time.monotonic() - self.last_refresh if self.last_refresh else math.inf

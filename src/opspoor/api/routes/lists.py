@@ -96,8 +96,9 @@ def _out(session: Session, hash_list: HashList, owned: bool, rid: str) -> ListOu
 
 
 def _after_change(state: ServiceState) -> None:
-    """Make this process's index and visibility follow the change now (others follow within ~1 s)."""
-    state.refresh()
+    """Visibility follows at once; this process's index within moments (others within ~1 s)."""
+    state.reload_visibility()
+    state.wake_refresh()
 
 
 @router.get(
