@@ -106,7 +106,8 @@ def test_other_part_layouts_are_exact_too() -> None:
         PDQIndex(part_bits=(32,) * 8)
 
 
-def test_incremental_adds_and_removes_equal_a_rebuild() -> None:
+@pytest.mark.parametrize("removed_per_step", [10, 60])  # tables merged / rebuilt without the dead
+def test_incremental_adds_and_removes_equal_a_rebuild(removed_per_step: int) -> None:
     rng = np.random.default_rng(3)
     data = dataset("clustered", 2400, seed=3)
     ids = np.arange(10_000, 12_400, dtype=np.int64)
@@ -115,8 +116,8 @@ def test_incremental_adds_and_removes_equal_a_rebuild() -> None:
     for start in range(0, 2400, 150):  # crosses DELTA_LIMIT several times: tables rebuilt in between
         index.add(ids[start : start + 150], data[start : start + 150])
         live[start : start + 150] = True
-        gone = rng.choice(np.flatnonzero(live), size=40, replace=False)
-        assert index.remove(ids[gone]) == 40
+        gone = rng.choice(np.flatnonzero(live), size=removed_per_step, replace=False)
+        assert index.remove(ids[gone]) == removed_per_step
         live[gone] = False
     assert len(index) == live.sum()
     queries = queries_for(data, 3, count=40)

@@ -97,6 +97,42 @@ def build_table(
 
 
 @njit(cache=True)
+def merge_table(
+    old_rows: np.ndarray,
+    old_lo: np.ndarray,
+    old_offsets: np.ndarray,
+    new_rows: np.ndarray,
+    new_lo: np.ndarray,
+    new_offsets: np.ndarray,
+    new_base: np.int64,
+    out_rows: np.ndarray,
+    out_lo: np.ndarray,
+) -> np.ndarray:
+    """Merge a table of recent rows (numbered from new_base) into a built one, both sorted by
+    (bucket, low bits): one linear pass instead of sorting everything again. Returns the offsets."""
+    offsets = np.empty(N_BUCKETS + 1, np.int64)
+    pos = 0
+    for h in range(N_BUCKETS):
+        offsets[h] = pos
+        i = np.int64(old_offsets[h])
+        i_end = np.int64(old_offsets[h + 1])
+        j = np.int64(new_offsets[h])
+        j_end = np.int64(new_offsets[h + 1])
+        while i < i_end or j < j_end:
+            if j == j_end or (i < i_end and old_lo[i] <= new_lo[j]):
+                out_rows[pos] = old_rows[i]
+                out_lo[pos] = old_lo[i]
+                i += 1
+            else:
+                out_rows[pos] = new_rows[j] + new_base
+                out_lo[pos] = new_lo[j]
+                j += 1
+            pos += 1
+    offsets[N_BUCKETS] = pos
+    return offsets
+
+
+@njit(cache=True)
 def _reserve(
     rows: np.ndarray, other: np.ndarray, used: np.int64, more: np.int64
 ) -> tuple[np.ndarray, np.ndarray]:
