@@ -51,7 +51,9 @@ def check(
                 per_file[owner].extend(result.matches)
             for record, matches in zip(chunk, per_file, strict=True):
                 verdict = _verdict(matches)
-                flagged += verdict != "unknown"
+                if verdict == "unknown" and not record.get("md5"):
+                    verdict = "error"  # not even read: nothing was checked
+                flagged += verdict in ("known", "near")
                 if as_json:
                     out = {
                         "path": record["path"],
@@ -62,6 +64,8 @@ def check(
                     typer.echo(json.dumps(out, ensure_ascii=False))
                 else:
                     where = ", ".join(f"{m.list}:{m.signal}@{m.distance}" for m in matches)
+                    if verdict == "error":
+                        where = str(record.get("error") or "")
                     typer.echo(f"{verdict:8} {record['path']}" + (f"  ({where})" if where else ""))
     if flagged:
         raise typer.Exit(1)
