@@ -68,6 +68,7 @@ class Report:
     queries: int
     sweeps: dict[str, Sweep]
     operating: Sweep  # opspoor at its fixed operating threshold
+    pdq_at_31: Sweep  # PDQ at Meta's recommended threshold, as HMA matches in production
     self_false_matches: dict[str, int]  # distinct-photo pairs matching at the operating thresholds
     ms_pdq: float
     ms_robust: float
@@ -187,6 +188,14 @@ def sweep_distances(
     return Sweep(threshold, _recall(positive <= threshold, names, order), int(fp[threshold]))
 
 
+def fixed_distance(
+    positive: np.ndarray, negative_hist: np.ndarray, names: np.ndarray, order: Sequence[str], threshold: int
+) -> Sweep:
+    """Recall and false matches at a given distance threshold."""
+    false_matches = int(negative_hist[: threshold + 1].sum())
+    return Sweep(threshold, _recall(positive <= threshold, names, order), false_matches)
+
+
 def sweep_scores(
     positive: np.ndarray, negative: np.ndarray, names: np.ndarray, order: Sequence[str]
 ) -> Sweep:
@@ -240,16 +249,13 @@ def run(
         _INDEX = None
     sources = np.array([r.source for r in results])
     kinds = np.array([r.transform for r in results])
-    sweeps = {
-        name: sweep_distances(
-            *distance_histograms(
-                np.stack([getattr(r, name) for r in results]), getattr(corpus, name), sources
-            ),
-            kinds,
-            order,
-        )
-        for name in ("pdq", "phash")
-    }
+    sweeps = {}
+    for name in ("pdq", "phash"):
+        queries = np.stack([getattr(r, name) for r in results])
+        positive_d, negative_hist = distance_histograms(queries, getattr(corpus, name), sources)
+        sweeps[name] = sweep_distances(positive_d, negative_hist, kinds, order)
+        if name == "pdq":
+            pdq_at_31 = fixed_distance(positive_d, negative_hist, kinds, order, PDQ_MATCH_THRESHOLD)
     positive = np.array([max([m.score for m in r.matches if m.item == r.source], default=0) for r in results])
     negative = np.array([m.score for r in results for m in r.matches if m.item != r.source] or [0])
     sweeps["opspoor"] = sweep_scores(positive, negative, kinds, order)
@@ -273,6 +279,7 @@ def run(
         queries=len(results),
         sweeps=sweeps,
         operating=operating,
+        pdq_at_31=pdq_at_31,
         self_false_matches=self_false,
         ms_pdq=1000 * float(np.median([r.seconds_pdq for r in results])),
         ms_robust=1000 * float(np.median([r.seconds_robust for r in results])),

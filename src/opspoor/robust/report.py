@@ -16,16 +16,22 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
+def _thorn_only(recall: dict[str, float]) -> float:
+    """Overall recall over Thorn's alterations only (each has one copy per photo, so a plain mean)."""
+    names = [n for n in THORN_TRANSFORMS if n in recall]
+    return sum(recall[n] for n in names) / len(names) if names else float("nan")
+
+
 def markdown(report: Report) -> str:
-    rows = [*report.transforms, "overall"]
-    head = ["transform", *(LABELS[m] for m in METHODS), f"opspoor @ {report.operating.threshold}"]
+    rows = [*report.transforms, "Thorn's set", "overall"]
+    head = ["transform", *(LABELS[m] for m in METHODS), "PDQ @ 31", f"opspoor @ {report.operating.threshold}"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    columns = [*(report.sweeps[m].recall for m in METHODS), report.pdq_at_31.recall, report.operating.recall]
     for name in rows:
-        marker = "" if name in THORN_TRANSFORMS or name == "overall" else " *"
+        marker = "" if name in THORN_TRANSFORMS or name in ("overall", "Thorn's set") else " *"
         cells = [f"{name}{marker}"]
-        cells += [_pct(report.sweeps[m].recall[name]) for m in METHODS]
-        cells.append(_pct(report.operating.recall[name]))
-        if name == "overall":
+        cells += [_pct(_thorn_only(c) if name == "Thorn's set" else c[name]) for c in columns]
+        if name in ("overall", "Thorn's set"):
             cells = [f"**{c}**" for c in cells]
         lines.append("| " + " | ".join(cells) + " |")
     thresholds = ", ".join(
@@ -39,7 +45,9 @@ def markdown(report: Report) -> str:
         f"{report.photos} photos, {report.queries} altered copies, each compared with every photo "
         f"({report.queries * report.photos:,} pairs). Recall (%) at the loosest threshold with precision "
         f">= 99.99% over all alterations: {thresholds}. Last column: opspoor at its fixed operating "
-        f"threshold (score >= {report.operating.threshold}, {report.operating.false_matches} false).",
+        f"threshold (score >= {report.operating.threshold}, {report.operating.false_matches} false); "
+        f"PDQ @ 31: plain PDQ at Meta's threshold ({report.pdq_at_31.false_matches} false). "
+        f"\"Thorn's set\": overall over Thorn's ten alterations only.",
         "Rows marked * are opspoor's additions to Thorn's set.",
         f"False matches among all pairs of distinct photos at the operating thresholds (PDQ <= 31, "
         f"pHash at its swept threshold, opspoor score >= {report.operating.threshold}): {self_fp}.",
