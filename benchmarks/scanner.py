@@ -88,6 +88,23 @@ def make_list(url: str, known: list[bytes]) -> None:
     engine.dispose()
 
 
+def scan_on_ray(origin: str, settings: object, url: str, workers: int) -> float:
+    """Images/s of the same scan spread over `workers` actors of a local Ray (start-up excluded)."""
+    from dataclasses import replace
+
+    import ray
+
+    from opspoor.scanner.distributed import run_scan_on_ray
+
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    try:
+        start = time.perf_counter()
+        summary = run_scan_on_ray([origin + "/"], replace(settings, hash_processes=0), url, workers=workers)  # type: ignore[type-var]
+        return summary.media / (time.perf_counter() - start)
+    finally:
+        ray.shutdown()
+
+
 def hash_only(datas: list[bytes], threads: int, processes: int) -> float:
     """Images/s of compute_signals alone, with the scan's parallelism (pool start-up excluded)."""
     from opspoor.signals.compute import compute_signals
@@ -112,6 +129,7 @@ def main() -> None:
         "--processes", type=int, default=len(os.sched_getaffinity(0)), help="hashing processes (0: threads)"
     )
     parser.add_argument("--media-concurrency", type=int, default=16)
+    parser.add_argument("--ray", type=int, default=0, help="also scan on a local Ray with this many workers")
     args = parser.parse_args()
 
     from opspoor.scanner.scan import run_scan
@@ -135,8 +153,12 @@ def main() -> None:
                 hash_threads=args.threads, hash_processes=args.processes,
             )  # fmt: skip
             start, cpu_start = time.perf_counter(), time.process_time()
-            summary = run_scan([origin + "/"], settings, url)
+            stamps: list[float] = []  # when each page was done; the first is the index page
+            summary = run_scan(
+                [origin + "/"], settings, url, on_page=lambda _o: stamps.append(time.perf_counter())
+            )
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            ray_rate = scan_on_ray(origin, settings, url, args.ray) if args.ray else None
         baseline = hash_only(datas, args.threads, args.processes)
     finally:
         server.terminate()
@@ -146,10 +168,16 @@ def main() -> None:
     print(f"site: {args.pages} pages x {args.per_page} images = {n} images ({mean_kib:.0f} KiB mean)")
     print(f"scan: {summary.pages} pages, {summary.media} sightings, {summary.matched} matched, "
           f"{summary.errors} errors, {summary.queued} queued, {wall:.2f} s")  # fmt: skip
-    print(f"end to end : {rate:8.1f} images/s  (crawl, fetch, hash, match, store, risk)")
+    print(f"end to end : {rate:8.1f} images/s  (crawl, fetch, hash, match, store, risk; start-up included)")
+    steady = (summary.media) / (stamps[-1] - stamps[0])
+    print(
+        f"steady     : {steady:8.1f} images/s  (from the index page to the last page: no start-up, no risk)"
+    )
     how = f"{args.processes} processes" if args.processes else f"{args.threads} threads"
     print(f"hash only  : {baseline:8.1f} images/s  (same images, {how}, in memory)")
     print(f"ratio      : {rate / baseline:8.2f} of hash-only throughput")
+    if ray_rate is not None:
+        print(f"Ray        : {ray_rate:8.1f} images/s  ({args.ray} workers on a local Ray, same site)")
     where = "all threads" if not args.processes else "crawler process; hashing processes not included"
     per_image = cpu / summary.media * 1000
     print(f"CPU        : {per_image:8.2f} ms per image in this process ({where})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -64,6 +65,11 @@ def _init_process(store_url: str, lists: Sequence[str] | None) -> None:
     _process_matcher, _engine = load_matcher(store_url, lists)
 
 
+def _ready(pause: float) -> bool:
+    time.sleep(pause)  # long enough that the pool starts another process for the next call
+    return _process_matcher is not None
+
+
 def _hash_in_process(data: bytes, lists: Sequence[str] | None) -> MediaResult:
     return hash_and_match(data, _process_matcher, lists)
 
@@ -93,6 +99,12 @@ class HashPool:
                 mp_context=mp.get_context("forkserver"),
                 initializer=_init_process,
                 initargs=(self._store_url, self._lists),
+            )
+            # Start every process (and its matcher) now, not on the first image: start-up errors
+            # surface before the crawl, and the crawl starts with all of them ready.
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _ready, 0.2) for _ in range(self._processes))
             )
             return
         if self._matcher is None:
