@@ -83,6 +83,11 @@ def test_every_frame_and_dense_grid() -> None:
     frames = list(VideoReader(data, seconds_per_frame=1.0, dense_seconds_per_frame=0.5).frames())
     assert [f.number for f in frames] == [0, 5, 10, 15, 20]
     assert [f.on_grid for f in frames] == [True, False, True, False, True]
+    # A long video gets a coarser dense grid: about dense_max_frames frames, never fewer than 1 fps.
+    longer = encode(frames=40)
+    reader = VideoReader(longer, dense_seconds_per_frame=0, dense_max_frames=10)
+    numbers = [f.number for f in reader.frames()]
+    assert numbers == [0, 4, 8, 10, 12, 16, 20, 24, 28, 30, 32, 36]
 
 
 def test_probe_reports_facts_and_rotation() -> None:

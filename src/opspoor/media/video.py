@@ -177,7 +177,8 @@ class VideoReader:
 
     `seconds_per_frame` is the sampling interval: 1.0 keeps one frame per second (the reference's
     default), 0 keeps every frame. `dense_seconds_per_frame` adds frames on a second, denser grid
-    (marked `on_grid=False`), e.g. to find where a clip starts between two 1-second samples.
+    (marked `on_grid=False`), e.g. to find where a clip starts between two 1-second samples;
+    `dense_max_frames` coarsens that grid for long videos so it yields about that many frames.
     """
 
     def __init__(
@@ -186,6 +187,7 @@ class VideoReader:
         *,
         seconds_per_frame: float = 1.0,
         dense_seconds_per_frame: float | None = None,
+        dense_max_frames: int | None = None,
         limits: VideoLimits | None = None,
         threads: int = 1,
     ) -> None:
@@ -196,6 +198,7 @@ class VideoReader:
         self._data = data
         self._seconds = seconds_per_frame
         self._dense = dense_seconds_per_frame
+        self._dense_max = dense_max_frames
         self._threads = threads
         self.info: VideoInfo | None = None
         self.decoded_frames = 0  # every frame decoded, sampled or not
@@ -215,6 +218,9 @@ class VideoReader:
             # The reference truncates seconds * fps to an integer, at least 1 (filehasher.cpp).
             frame_mod = max(1, int(self._seconds * info.fps))
             dense_mod = max(1, int(self._dense * info.fps)) if self._dense is not None else 0
+            declared = info.frame_count or int((info.duration or 0) * info.fps)
+            if dense_mod and self._dense_max and declared > self._dense_max * dense_mod:
+                dense_mod = -(-declared // self._dense_max)  # a long video gets a coarser dense grid
             number = 0
             try:
                 for frame in container.decode(stream):

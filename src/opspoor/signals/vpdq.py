@@ -49,6 +49,10 @@ MERGE_DISTANCE = 2
 # is 20-70 bits. chair-19 is a cut of chair-20, yet they share only 16% of their 1-fps frames.
 # The reference percentages use the 1-fps frames only; None turns the dense pass off.
 DENSE_SECONDS_PER_FRAME = 0.0
+# ...but at most about this many dense frames per video (one minute of 30 fps video at every frame):
+# a longer video gets a proportionally coarser grid, so the check path costs at most about 20 s of
+# CPU at 480x720 (PDQ at native size is about 10 ms a frame) plus the decoding.
+DENSE_MAX_FRAMES = 1800
 MIN_HASHABLE_SIDE = 5  # pdqbufferhasher.cpp MIN_HASHABLE_DIM
 # Reference match rule defaults (python-threatexchange extensions/vpdq/vpdq_util.py):
 # VPDQ_DISTANCE_THRESHOLD 31, VPDQ_QUALITY_THRESHOLD 50, VPDQ_QUERY_MATCH_THRESHOLD_PERCENT 80,
@@ -120,6 +124,7 @@ def hash_video(
         data,
         seconds_per_frame=seconds_per_frame,
         dense_seconds_per_frame=dense_seconds_per_frame,
+        dense_max_frames=DENSE_MAX_FRAMES,
         limits=limits,
     )
     plain: list[VpdqFeature] = []
