@@ -23,11 +23,14 @@ def run_forever(hl: Hotline, interval: float, stop: threading.Event | None = Non
         stop.wait(interval)
 
 
-def start_background(hl: Hotline) -> threading.Thread | None:
+def start_background(hl: Hotline, stop: threading.Event) -> threading.Thread | None:
     if hl.settings.scheduler_interval <= 0:
         return None
     thread = threading.Thread(
-        target=run_forever, args=(hl, hl.settings.scheduler_interval), name="hotline-scheduler", daemon=True
+        target=run_forever,
+        args=(hl, hl.settings.scheduler_interval, stop),
+        name="hotline-scheduler",
+        daemon=True,
     )
     thread.start()
     return thread

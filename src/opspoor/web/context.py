@@ -44,19 +44,20 @@ _lock = threading.Lock()
 
 
 def hotline(request: Request) -> Hotline:
+    return hotline_of(request.app)
+
+
+def hotline_of(app: Any) -> Hotline:
     """The app's hotline: set by whoever built the app (tests), else made on first use from the
-    service's store, with the scheduler running in this process if its interval is > 0."""
-    found: Hotline | None = getattr(request.app.state, "hotline", None)
+    service's store and OPSPOOR_HOTLINE_* settings."""
+    found: Hotline | None = getattr(app.state, "hotline", None)
     if found is not None:
         return found
     with _lock:
-        found = getattr(request.app.state, "hotline", None)
+        found = getattr(app.state, "hotline", None)
         if found is None:
-            from opspoor.hotline.runner import start_background
-
-            found = Hotline(request.app.state.service.factory, HotlineSettings.from_env())
-            request.app.state.hotline = found
-            start_background(found)
+            found = Hotline(app.state.service.factory, HotlineSettings.from_env())
+            app.state.hotline = found
         return found
 
 
