@@ -189,6 +189,11 @@ def test_match_carries_evidence_and_request_id(server: Server, alpha_list: str) 
     }  # fmt: skip
     assert close["verdict"] == "near" and close["matches"][0]["distance"] == 1
     assert close["matches"][0]["classification"] == "iwf:B"
+    # A checker does not get the list's perceptual hash (probing could read the list out); an analyst does.
+    assert close["matches"][0]["value"] is None
+    with _client(server, "alpha_analyst") as c:
+        r = c.post("/v1/check/hashes", json={"hashes": [{"signal": "pdq", "value": near}]})
+    assert r.json()["results"][0]["matches"][0]["value"] == PDQ_A
     assert strict["verdict"] == "unknown" and miss["verdict"] == "unknown"
     with _client(server) as c:
         r = c.get("/v1/health")

@@ -48,7 +48,10 @@ class MatchOut(BaseModel):
     list: str
     classification: str | None
     signal: str
-    value: str = Field(description="The list entry's hash.")
+    value: str | None = Field(
+        description="The list entry's hash: for exact signals the query itself; for perceptual ones only "
+        "to roles that may export lists (analyst, curator, admin)."
+    )
     distance: int = Field(description="0 for exact signals; Hamming distance (bits) for PDQ.")
     quality: int | None = Field(description="Quality of the queried hash where the signal has one.")
     entry_id: int

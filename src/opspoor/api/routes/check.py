@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from opspoor.api.auth import require, service
+from opspoor.api.auth import PERMISSIONS, require, service
 from opspoor.api.errors import NotReady, Unprocessable, request_id
 from opspoor.api.keys import KeyInfo
 from opspoor.api.models import (
@@ -56,12 +56,19 @@ def _matcher(state: ServiceState) -> Matcher:
     return state.matcher
 
 
-def _match_out(m: Match) -> MatchOut:
+def _reveals_values(caller: KeyInfo) -> bool:
+    """Whether the caller may see the hashes in the lists (those who may export them). A checker
+    gets verdicts and evidence but not the list's value: otherwise near-match probing with a wide
+    threshold would read confidential list hashes out one by one."""
+    return bool(caller.roles & PERMISSIONS["export"])
+
+
+def _match_out(m: Match, reveal: bool) -> MatchOut:
     return MatchOut(
         list=m.list,
         classification=m.classification,
         signal=m.signal,
-        value=m.value,
+        value=m.value if reveal or m.signal in EXACT_SIGNALS else None,
         distance=m.distance,
         quality=m.quality,
         entry_id=m.entry_id,
@@ -110,7 +117,11 @@ def _parse(body: CheckHashesIn) -> list[MatchQuery]:
 
 
 def _match_hashes(
-    matcher: Matcher, body: CheckHashesIn, queries: list[MatchQuery], visible: frozenset[str]
+    matcher: Matcher,
+    body: CheckHashesIn,
+    queries: list[MatchQuery],
+    visible: frozenset[str],
+    reveal: bool,
 ) -> tuple[list[HashResult], list[Match]]:
     """One result per query, and all matches (for the audit log)."""
     found: list[list[Match]] = [[] for _ in queries]
@@ -133,7 +144,7 @@ def _match_hashes(
             signal=q.signal,
             value=q.value,
             verdict=_verdict(found[i]),  # type: ignore[arg-type]
-            matches=[_match_out(m) for m in found[i]],
+            matches=[_match_out(m, reveal) for m in found[i]],
             notes=notes[i],
         )
         for i, q in enumerate(queries)
@@ -161,10 +172,11 @@ async def answer_hashes(request: Request, body: CheckHashesIn, caller: KeyInfo) 
     queries = _parse(body)
     matcher = _matcher(state)
     visible = state.visible_lists(caller.tenant)
+    reveal = _reveals_values(caller)
     if len(queries) <= _INLINE_QUERIES:
-        results, matched = _match_hashes(matcher, body, queries, visible)
+        results, matched = _match_hashes(matcher, body, queries, visible, reveal)
     else:
-        results, matched = await asyncio.to_thread(_match_hashes, matcher, body, queries, visible)
+        results, matched = await asyncio.to_thread(_match_hashes, matcher, body, queries, visible, reveal)
     metrics = request.app.state.metrics
     for r in results:
         metrics.verdicts.labels("hashes", r.verdict).inc()
@@ -232,7 +244,7 @@ async def check_file(
     del data
     return CheckFileOut(
         verdict=verdict.verdict,  # type: ignore[arg-type]
-        matches=[_match_out(m) for m in verdict.matches],
+        matches=[_match_out(m, _reveals_values(caller)) for m in verdict.matches],
         notes=verdict.notes,
         hashes=_file_hashes(signals),
         error=signals.error,
@@ -267,7 +279,7 @@ async def check_url(
     verdict, signals = await _check_bytes(state, request, caller, got.content, body.threshold, "url")
     return CheckUrlOut(
         verdict=verdict.verdict,  # type: ignore[arg-type]
-        matches=[_match_out(m) for m in verdict.matches],
+        matches=[_match_out(m, _reveals_values(caller)) for m in verdict.matches],
         notes=verdict.notes,
         hashes=_file_hashes(signals),
         error=signals.error,
