@@ -17,6 +17,8 @@ from hotline_env import PASSWORD, Running, make_template, running
 from opspoor.hotline import review
 from opspoor.hotline.testsite import noise_png
 from opspoor.hotline.users import User
+from opspoor.store.db import transaction
+from opspoor.store.hotline import Item
 from opspoor.store.service import AuditRow
 
 
@@ -163,3 +165,17 @@ def test_password_guessing_is_throttled(env: Running, monkeypatch: pytest.Monkey
             assert wrong.status_code == 401
         right = client.post("/login", data={"csrf": token, "username": "bo", "password": PASSWORD})
         assert right.status_code == 429 and "Too many failed attempts" in right.text
+
+
+def test_video_is_shown_muted_and_blurred(env: Running) -> None:
+    item_id = _queued_item(env)
+    with transaction(env.hl.factory) as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        item.kind = "video"  # the viewer's markup for video (the bytes do not matter here)
+    with login(env, "ana") as ana:
+        for path in ("/queue", f"/items/{item_id}"):
+            html = ana.get(path).text
+            video = re.search(r"<video[^>]*>", html)
+            assert video and 'class="safe' in video.group(0) and " muted" in video.group(0)
+            assert "autoplay" not in video.group(0)

@@ -178,3 +178,25 @@ def test_viewer_cannot_open_queue_or_media_and_blur_is_per_user(browser: Any, en
     wait_loaded(ana, "img.safe")
     assert "blur(8px)" in filter_of(ana, "img.safe")
     shot(ana, "7-queue-blur-8")
+
+
+def classify(page: Any, item_id: int, value: str) -> None:
+    page.goto(f"/items/{item_id}")
+    page.select_option("select[name=classification]", value)
+    page.click("form.classify button[type=submit]")
+
+
+def test_disagreement_goes_to_a_senior(browser: Any, env: Running) -> None:
+    env.site.files["/e.png"] = (noise_png(13), "image/png")
+    item_id = env.hl.submit([env.site.url("/e.png")], source="api").item_ids[0]
+    env.hl.run_due()
+    ana, bo = sign_in(browser, env, "ana"), sign_in(browser, env, "bo")
+    classify(ana, item_id, "iwf:A")
+    classify(bo, item_id, "iwf:C")
+    assert "Nothing waiting" in bo.content()  # escalated: no longer for ordinary analysts
+    sam = sign_in(browser, env, "sam")
+    assert sam.locator(".card.escalated .badge.esc").inner_text() == "escalated"
+    shot(sam, "8-escalated-for-senior")
+    classify(sam, item_id, "iwf:B")
+    sam.goto(f"/items/{item_id}")
+    assert "confirmed" in sam.inner_text("h1") and "senior:sam" in sam.inner_text("td.classification")
