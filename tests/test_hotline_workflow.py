@@ -249,3 +249,16 @@ def test_bad_reports_are_refused(env: Env) -> None:
     item_id = env.hl.submit([env.site.url("/missing.png")], source="web").item_ids[0]
     env.hl.run_due()
     assert _item(env.hl, item_id).state == "failed"
+
+
+def test_media_key_file_is_made_once_and_bad_keys_are_refused(tmp_path: Path) -> None:
+    import os
+
+    from opspoor.hotline.vault import KEY_FILE, load_key
+
+    first = load_key(None)
+    assert load_key(None) == first  # the file from the data directory, made once
+    path = Path(os.environ["OPSPOOR_HOME"]) / KEY_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(InvalidInput, match="Fernet"):
+        load_key("not a key")

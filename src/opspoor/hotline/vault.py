@@ -9,7 +9,9 @@ owner-only permissions. Keep the key outside the database: a copy of the databas
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import datetime
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
@@ -28,9 +30,7 @@ def load_key(configured: str | None) -> bytes:
     else:
         path = data_dir() / KEY_FILE
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(Fernet.generate_key())
+            _create_key_file(path)
         key = path.read_bytes().strip()
     try:
         Fernet(key)
@@ -39,6 +39,20 @@ def load_key(configured: str | None) -> bytes:
             "the hotline media key must be 32 url-safe base64-encoded bytes (Fernet)"
         ) from None
     return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key atomically: server workers starting together must end up with one key."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(Fernet.generate_key())
+    try:
+        os.link(tmp, path)  # fails if another process made the key first: then that key is used
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
 
 
 class Vault:
