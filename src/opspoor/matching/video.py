@@ -85,11 +85,10 @@ class BruteForceIndex:
 
 
 def default_index() -> FrameIndex:
-    try:
-        from opspoor.index.pdq import PDQIndex
-    except ImportError:
-        return BruteForceIndex()
-    return PDQIndex()  # type: ignore[no-any-return]
+    """The project's PDQ index (multi-index hashing: no full scan of a million videos' frames)."""
+    from opspoor.index.pdq import PDQIndex
+
+    return PDQIndex()
 
 
 @dataclass(frozen=True)
