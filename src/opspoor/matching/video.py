@@ -85,7 +85,7 @@ class BruteForceIndex:
 
 
 def default_index() -> FrameIndex:
-    """The project's PDQ index (multi-index hashing: no full scan of a million videos' frames)."""
+    """The project's PDQ index (opspoor.index.pdq): exact search without scanning every list frame."""
     from opspoor.index.pdq import PDQIndex
 
     return PDQIndex()
