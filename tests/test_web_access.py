@@ -156,11 +156,12 @@ def test_media_of_a_decided_item_is_gone_after_retention(env: Running) -> None:
 
 def test_password_guessing_is_throttled(env: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     from opspoor.web import pages_auth
+    from opspoor.web.throttle import Throttle
 
-    monkeypatch.setattr(pages_auth, "_failures", {})  # this process's counters, for this test only
+    monkeypatch.setattr(pages_auth, "FAILED_LOGINS", Throttle(5, 900.0))  # this test's own counters
     with httpx.Client(base_url=env.base_url, trust_env=False) as client:
         token = _token(client.get("/login").text)
-        for _ in range(pages_auth.MAX_FAILURES):
+        for _ in range(5):
             wrong = client.post("/login", data={"csrf": token, "username": "bo", "password": "guess"})
             assert wrong.status_code == 401
         right = client.post("/login", data={"csrf": token, "username": "bo", "password": PASSWORD})
@@ -179,3 +180,17 @@ def test_video_is_shown_muted_and_blurred(env: Running) -> None:
             video = re.search(r"<video[^>]*>", html)
             assert video and 'class="safe' in video.group(0) and " muted" in video.group(0)
             assert "autoplay" not in video.group(0)
+
+
+def test_report_floods_are_braked(env: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opspoor.web import pages_report
+    from opspoor.web.throttle import Throttle
+
+    monkeypatch.setattr(pages_report, "REPORTS_PER_HOUR", Throttle(2, 3600.0))
+    with httpx.Client(base_url=env.base_url, trust_env=False) as anon:
+        token = _token(anon.get("/report").text)
+        codes = [
+            anon.post("/report", data={"csrf": token, "urls": f"http://host.example/{i}.jpg"}).status_code
+            for i in range(3)
+        ]
+    assert codes == [200, 200, 429]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -22,27 +19,13 @@ from opspoor.web.context import (
     page,
     secure_headers,
 )
+from opspoor.web.throttle import Throttle
 
 router = APIRouter(include_in_schema=False)
 
-# Failed sign-ins per user name: after MAX_FAILURES within WINDOW seconds the name is refused for the
-# rest of the window (slows password guessing; per process, like the API's rate limits).
-MAX_FAILURES = 5
-WINDOW = 15 * 60.0
-_failures: dict[str, list[float]] = {}
-_failures_lock = threading.Lock()
-
-
-def _throttled(username: str, failed: bool = False) -> bool:
-    now = time.monotonic()
-    with _failures_lock:
-        if len(_failures) > 10_000:  # made-up names must not grow memory without bound
-            _failures.clear()
-        recent = [t for t in _failures.get(username, []) if now - t < WINDOW]
-        if failed:
-            recent.append(now)
-        _failures[username] = recent
-        return len(recent) >= MAX_FAILURES
+# Failed sign-ins per user name: after 5 within 15 minutes the name is refused for the rest of the
+# window (OWASP Authentication Cheat Sheet: throttle, rather than lock accounts permanently).
+FAILED_LOGINS = Throttle(5, 15 * 60.0)
 
 
 def _safe_next(target: str | None) -> str:
@@ -69,7 +52,7 @@ async def login(request: Request) -> Response:
     check_csrf(request.cookies.get(FORM_COOKIE), form)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     hl = hotline(request)
-    if _throttled(username.strip().lower()):
+    if FAILED_LOGINS.blocked(username.strip().lower()):
         again = form_token(request)
         context = {
             "next": "/queue",
@@ -83,7 +66,7 @@ async def login(request: Request) -> Response:
         if user is not None:
             token, _ = open_session(session, user, hl.now(), hl.settings.session_hours)
     if user is None:
-        _throttled(username.strip().lower(), failed=True)
+        FAILED_LOGINS.count(username.strip().lower())
         again = form_token(request)
         return page(
             request,

@@ -8,8 +8,11 @@ from fastapi.responses import Response
 
 from opspoor.hotline.errors import InvalidInput
 from opspoor.web.context import FORM_COOKIE, check_csrf, form_token, hotline, page
+from opspoor.web.throttle import Throttle
 
 router = APIRouter(include_in_schema=False)
+# Reports per client address and hour: generous for a person, a brake on a script flooding the queue.
+REPORTS_PER_HOUR = Throttle(30, 3600.0)
 
 
 @router.get("/report")
@@ -22,6 +25,14 @@ def report_form(request: Request) -> Response:
 async def report(request: Request) -> Response:
     form = await request.form()
     check_csrf(request.cookies.get(FORM_COOKIE), form)
+    client = request.client.host if request.client else "-"
+    if REPORTS_PER_HOUR.blocked(client):
+        context = {
+            "form_csrf": form_token(request),
+            "error": "Too many reports from your address; try later.",
+        }
+        return page(request, "report.html", context, status=429)
+    REPORTS_PER_HOUR.count(client)
     urls = str(form.get("urls", "")).split()
     token = form_token(request)
     try:
