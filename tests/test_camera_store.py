@@ -77,8 +77,16 @@ def test_tampered_fingerprint_file_is_refused(tmp_path: Path, patterns: list[np.
         with transaction(factory) as s:
             row = service.enroll(s, "cam", write_shots(tmp_path / "a", 1, 3, patterns[0]))
             path = data_dir() / row.fingerprint_path
-        path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
-        with transaction(factory) as s, pytest.raises(CameraError, match="changed"):
+        original = path.read_bytes()
+        flipped = bytearray(original)
+        flipped[20_000] ^= 0xFF  # inside K's data: the zip still opens, the hash no longer matches
+        path.write_bytes(bytes(flipped))
+        with transaction(factory) as s:
+            camera = registry.load(registry.get(s, "cam"))
+        with pytest.raises(CameraError, match="changed"):
+            _ = camera.k
+        path.write_bytes(original[:-10])  # truncated: refused at once
+        with transaction(factory) as s, pytest.raises(CameraError, match="unreadable"):
             registry.load(registry.get(s, "cam"))
     finally:
         engine.dispose()

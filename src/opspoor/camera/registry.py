@@ -12,9 +12,11 @@ import hashlib
 import io
 import json
 import uuid
+import zipfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -42,12 +44,25 @@ class Enrolment:
     item_ref: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class LoadedCamera:
+    """A camera ready for matching. Its digest is read at once; the full fingerprint K (20 MB for
+    10 MP) only when a search needs it, verified against the SHA-256 recorded at enrolment."""
+
     name: str
-    k: np.ndarray  # float32
+    preloaded: np.ndarray | None  # float32 K, or None to read it from `path` on first use
     digest: Digest
     row_id: int
+    path: Path | None = None
+    sha256: str | None = None
+
+    @property
+    def k(self) -> np.ndarray:
+        if self.preloaded is None:
+            if self.path is None or self.sha256 is None:
+                raise CameraError(f"camera {self.name!r} has no fingerprint to load")
+            self.preloaded = _read_k(self.name, self.path, self.sha256)
+        return self.preloaded
 
 
 def fingerprint_root() -> Path:
@@ -99,20 +114,32 @@ def save(session: Session, enrolment: Enrolment, k: np.ndarray, params: Residual
 
 
 def load(row: CameraDevice) -> LoadedCamera:
-    """Read and verify a camera's fingerprint file."""
+    """A camera's digest now and its fingerprint on demand (see LoadedCamera)."""
     path = data_dir() / row.fingerprint_path
+    try:
+        with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
+            _check_format(npz)
+            digest = Digest((row.height, row.width), npz["digest_index"], npz["digest_value"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise CameraError(f"fingerprint file of camera {row.name!r} is unreadable: {path}") from exc
+    return LoadedCamera(row.name, None, digest, row.id, path, row.fingerprint_sha256)
+
+
+def _check_format(npz: Any) -> None:
+    if str(npz["format"]) != FILE_FORMAT:
+        raise CameraError(f"unknown fingerprint file format {str(npz['format'])!r}")
+
+
+def _read_k(name: str, path: Path, sha256: str) -> np.ndarray:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CameraError(f"fingerprint file of camera {row.name!r} is missing: {path}") from exc
-    if hashlib.sha256(data).hexdigest() != row.fingerprint_sha256:
-        raise CameraError(f"fingerprint file of camera {row.name!r} changed since enrolment: {path}")
+        raise CameraError(f"fingerprint file of camera {name!r} is missing: {path}") from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise CameraError(f"fingerprint file of camera {name!r} changed since enrolment: {path}")
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        if str(npz["format"]) != FILE_FORMAT:
-            raise CameraError(f"unknown fingerprint file format {str(npz['format'])!r}")
-        k = npz["k"].astype(np.float32)
-        digest = Digest((int(k.shape[0]), int(k.shape[1])), npz["digest_index"], npz["digest_value"])
-    return LoadedCamera(row.name, k, digest, row.id)
+        _check_format(npz)
+        return np.asarray(npz["k"], dtype=np.float32)
 
 
 def active(session: Session) -> list[CameraDevice]:
