@@ -43,7 +43,7 @@ async def report(request: Request) -> Response:
             comment=str(form.get("comment", "")).strip() or None,
         )
     except InvalidInput as exc:
-        context = {"form_csrf": token, "error": str(exc), "urls": form.get("urls", "")}
+        context = {"form_csrf": token, "error": str(exc), "urls": str(form.get("urls", ""))}
         return page(request, "report.html", context, status=422, set_form_cookie=token)
     return page(
         request, "report_done.html", {"report_id": submitted.report_id, "count": len(submitted.item_ids)}
