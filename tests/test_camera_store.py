@@ -130,8 +130,11 @@ def test_cli_enroll_match_compare_cluster_report(tmp_path: Path, patterns: list[
     groups = json.loads(res.output)
     assert sorted(len(g["members"]) for g in groups)[-2:] == [8, 8]
     out = tmp_path / "report.html"
-    res = runner.invoke(app, ["camera", "report", str(q[0]), "--out", str(out), "--case", "K1", "--db", db])
+    report = ["camera", "report", str(q[0]), "--out", str(out), "--case", "K1", "--db", db]
+    res = runner.invoke(app, [*report, "--png-dir", str(tmp_path / "png")])
     assert res.exit_code == 0, res.output
+    pngs = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
+    assert pngs == ["000-q00-pce.png", "000-q00-surface.png"]
     page = out.read_text()
     assert "cam-b" in page and "data:image/png;base64," in page and "threshold" in page
     assert str(a[0]) not in page

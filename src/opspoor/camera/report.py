@@ -12,6 +12,7 @@ import base64
 import html
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -67,8 +68,8 @@ def surface_chart(surface: np.ndarray, title: str) -> str:
     fig, ax = plt.subplots(figsize=(5, 4.2))
     im = ax.imshow(surface, cmap="viridis", extent=(-r - 0.5, r + 0.5, r + 0.5, -r - 0.5))
     fig.colorbar(im, ax=ax, label="correlation / RMS of the surface")
-    ax.set_xlabel("shift x (pixels)")
-    ax.set_ylabel("shift y (pixels)")
+    ax.set_xlabel("x offset from the best peak (pixels)")
+    ax.set_ylabel("y offset from the best peak (pixels)")
     ax.set_title(title)
     data = _png(fig)
     plt.close(fig)
@@ -128,3 +129,21 @@ def render(
     )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def write_pngs(results: list[MatchResult], surfaces: dict[str, np.ndarray], folder: Path) -> list[Path]:
+    """The same figures as separate PNG files (for case-file systems that take images, not HTML)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, res in enumerate(results):
+        stem = f"{i:03d}-{Path(res.path).stem}"
+        if any(c.pce is not None for c in res.candidates):
+            path = folder / f"{stem}-pce.png"
+            path.write_bytes(base64.b64decode(pce_chart(res)))
+            written.append(path)
+        surface = surfaces.get(res.path)
+        if surface is not None:
+            path = folder / f"{stem}-surface.png"
+            path.write_bytes(base64.b64decode(surface_chart(surface, "correlation around the best peak")))
+            written.append(path)
+    return written

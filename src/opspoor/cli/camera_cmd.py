@@ -200,6 +200,9 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("camera-report.html"),
     case: Annotated[str | None, typer.Option("--case", help="Case reference shown in the report.")] = None,
     threshold: Annotated[float, typer.Option(help="PCE decision threshold.")] = 60.0,
+    png_dir: Annotated[
+        Path | None, typer.Option("--png-dir", help="Also write the figures as PNG files here.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Write an HTML report (PCE per candidate, correlation surface) for a case file."""
@@ -224,6 +227,9 @@ def report_command(
             surfaces[res.path] = surface_around(query, cameras[top.camera].k, top.attempt)
     out.write_text(report.render(results, surfaces, case_ref=case), encoding="utf-8")
     typer.echo(f"wrote {out}")
+    if png_dir is not None:
+        for path in report.write_pngs(results, surfaces, png_dir):
+            typer.echo(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:
