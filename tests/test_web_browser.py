@@ -63,10 +63,12 @@ def env(template: Path, tmp_path: Path) -> Iterator[Running]:
         yield env
 
 
-def sign_in(browser: Any, env: Running, name: str) -> Any:
+def sign_in(browser: Any, env: Running, name: str, screenshot: str | None = None) -> Any:
     page = browser.new_context(base_url=env.base_url, viewport={"width": 1200, "height": 860}).new_page()
     page.goto("/queue")
     assert "/login" in page.url  # anonymous users are sent to the sign-in page
+    if screenshot:
+        shot(page, screenshot)
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
@@ -94,7 +96,7 @@ def filter_of(page: Any, selector: str) -> str:
 
 def test_report_review_notice_recheck_statistics(browser: Any, env: Running) -> None:
     hl = env.hl
-    ana = sign_in(browser, env, "ana")
+    ana = sign_in(browser, env, "ana", screenshot="0-login")
     assert ana.url.endswith("/queue") and "Nothing waiting" in ana.content()
 
     # A member of the public reports a URL.
@@ -141,6 +143,9 @@ def test_report_review_notice_recheck_statistics(browser: Any, env: Running) -> 
     bo.goto(f"/items/{item.id}")
     assert "noticed" in bo.inner_text("h1") and "abuse@host.example" in bo.inner_text("table.notices")
     shot(bo, "4-item-noticed")
+    bo.goto("/notices")
+    assert "sent" in bo.inner_text("table.notices")
+    shot(bo, "4b-notices")
 
     # Five simulated days later the host has removed it.
     del env.site.files["/photo.png"]
