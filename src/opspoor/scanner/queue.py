@@ -21,44 +21,49 @@ from opspoor.store.lists import utcnow
 from opspoor.store.scanner import Host, Page, QueueItem, Sighting
 
 DECISIONS = ("taken", "confirmed", "rejected")
+_CHUNK = 500  # values per IN (...) query, well under SQLite's parameter limit
 
 
 def enqueue(session: Session, scan_id: int, scored: Sequence[Scored], threshold: float) -> int:
     """Queue (or refresh) every unknown hash of `scored` at or above `threshold`; returns how many
     were newly queued."""
     now = utcnow()
+    wanted = {
+        s.subject: s
+        for s in scored
+        if s.subject_kind == "hash" and s.score >= threshold and not any(p.name == "listed" for p in s.parts)
+    }
+    hashes = sorted(wanted)
+    existing: dict[str, QueueItem] = {}
+    best: dict[str, Sighting] = {}
+    for i in range(0, len(hashes), _CHUNK):
+        chunk = hashes[i : i + _CHUNK]
+        for item in session.execute(select(QueueItem).where(QueueItem.sha256.in_(chunk))).scalars():
+            existing[item.sha256] = item
+        # The sighting that best shows where it is: on the page with the most listed items.
+        rows = session.execute(
+            select(Sighting)
+            .join(Page, Page.id == Sighting.page_id)
+            .where(Sighting.scan_id == scan_id, Sighting.sha256.in_(chunk))
+            .order_by(Page.matched_count.desc(), Sighting.id)
+        ).scalars()
+        for sighting in rows:
+            best.setdefault(str(sighting.sha256), sighting)
     added = 0
-    for s in scored:
-        if s.subject_kind != "hash" or s.score < threshold or any(p.name == "listed" for p in s.parts):
-            continue
-        parts = [asdict(p) for p in s.parts]
-        item = session.execute(select(QueueItem).where(QueueItem.sha256 == s.subject)).scalar_one_or_none()
+    for sha256 in hashes:
+        s, parts = wanted[sha256], [asdict(p) for p in wanted[sha256].parts]
+        item = existing.get(sha256)
         if item is not None:
             item.score, item.parts, item.updated_at = s.score, parts, now
             continue
-        # The sighting that best shows where it is: on the page with the most listed items.
-        best = session.execute(
-            select(Sighting)
-            .join(Page, Page.id == Sighting.page_id)
-            .where(Sighting.scan_id == scan_id, Sighting.sha256 == s.subject)
-            .order_by(Page.matched_count.desc(), Sighting.id)
-            .limit(1)
-        ).scalar_one()
+        where = best[sha256]
         session.add(
             QueueItem(
-                sha256=s.subject,
-                pdq=best.pdq,
-                score=s.score,
-                parts=parts,
-                state="new",
-                queued_at=now,
-                updated_at=now,
-                sighting_id=best.id,
-                media_url=best.media_url,
-                page_url=best.page_url,
-                host=best.page_host,
+                sha256=sha256, pdq=where.pdq, score=s.score, parts=parts, state="new", queued_at=now,
+                updated_at=now, sighting_id=where.id, media_url=where.media_url, page_url=where.page_url,
+                host=where.page_host,
             )
-        )
+        )  # fmt: skip
         added += 1
     session.flush()
     return added
