@@ -6,6 +6,10 @@ keeps a low-water mark below which every id has been seen, remembers the ids it 
 and re-reads from the mark each poll, so a late commit is picked up. A gap that stays open longer
 than `gap_timeout` seconds is taken to be a rolled-back transaction (its ids are never used again)
 and the mark moves past it.
+
+An import longer than gap_timeout is still not lost to a matcher that also follows list events:
+import_stream writes its `imported` ListEvent last, just before its commit, so that event's id is
+not held back for long, and it tells the matcher to reload the list.
 """
 
 from __future__ import annotations
