@@ -147,3 +147,19 @@ def test_unknown_format_is_an_error(fmt: str) -> None:
     _run("lists", "create", "l")
     code, _ = _run("lists", "import", "l", "-", "--format", fmt, input=io.StringIO("x").getvalue())
     assert code != 0
+
+
+def test_set_provenance_and_reclassify() -> None:
+    _run("lists", "create", "l", "--terms", "police only")
+    _run("lists", "import", "l", "-", "--format", "lines", "--signal", "md5", input=f"{MD5}\n")
+    code, out = _run("lists", "set", "l", "--terms", "no sharing", "--supplier", "NPU", "--reason", "new MoU")
+    assert code == 0 and "terms" in out
+    assert _run("lists", "set", "l")[0] == 1
+    code, out = _run("lists", "reclassify", "l", MD5, "ncmec:a2+ai", "--reason", "second look")
+    assert code == 0 and "ncmec:A2+ai" in out
+    code, out = _run("lists", "export", "l")
+    assert f"md5,{MD5},ncmec:A2+ai" in out
+    code, out = _run("lists", "history", "l")
+    assert "police only" in out and "new MoU" in out and "reclassified" in out
+    code, out = _run("lists", "reclassify", "l", MD5, "iwf:X", "--reason", "x")
+    assert code == 1 and "unknown iwf category" in out

@@ -259,6 +259,64 @@ for _state in ("disable", "dispute", "enable"):
     lists_app.command(_state)(_state_command(_state))
 
 
+@lists_app.command("set")
+def set_command(
+    name: str,
+    source: Annotated[str | None, typer.Option(help="Where the list comes from.")] = None,
+    supplier: Annotated[str | None, typer.Option(help="Who supplied it.")] = None,
+    supplied_at: Annotated[
+        datetime | None, typer.Option("--supplied-at", help="When it was supplied (UTC).")
+    ] = None,
+    terms: Annotated[str | None, typer.Option(help="Terms of use / sharing.")] = None,
+    description: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Owning tenant.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the history).")] = None,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Change a list's provenance; old and new values go into its history."""
+    from opspoor.lists.service import update_list
+    from opspoor.store.db import transaction
+
+    given = {
+        "source": source,
+        "supplier": supplier,
+        "supplied_at": supplied_at,
+        "terms": terms,
+        "description": description,
+        "owner_tenant": tenant,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise _fail(
+            "nothing to change: give at least one of --source, --supplier, --supplied-at, --terms, ..."
+        )
+    with _store(db) as factory, transaction(factory) as session:
+        update_list(session, name, actor=_actor(actor), reason=reason, **changes)
+    typer.echo(f"list {name} updated: {', '.join(changes)}")
+
+
+@lists_app.command("reclassify")
+def reclassify_command(
+    name: str,
+    value: str,
+    classification: Annotated[str, typer.Argument(help="e.g. iwf:A, ncmec:A1+ai; 'none' clears it.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the history).")],
+    signal: Annotated[str | None, typer.Option(help="Signal type, if the value is ambiguous.")] = None,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Change an entry's classification; the old one stays in the history."""
+    from opspoor.lists.service import reclassify_entry
+    from opspoor.store.db import transaction
+
+    new = None if classification.strip().lower() == "none" else classification
+    with _store(db) as factory, transaction(factory) as session:
+        entry = reclassify_entry(session, name, value, new, reason, actor=_actor(actor), signal_type=signal)
+        shown = (entry.classification or "none") + ("+ai" if entry.ai_generated else "")
+        typer.echo(f"{entry.signal_type} {entry.value} in {name}: {shown}")
+
+
 @lists_app.command("switch")
 def switch_command(
     name: str,
