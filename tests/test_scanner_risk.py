@@ -163,6 +163,9 @@ def test_scan_and_sightings_commands(
     assert rows and all(r["risk"] >= 40 and r["risk_parts"] for r in rows)
     result = runner.invoke(app, ["sightings", "--min-risk", "40", "--host", sample.site.origin[7:]])
     assert "same_page_listed" in result.stdout  # the score's parts are shown
+    result = runner.invoke(app, ["sightings", "--queue", "--json"])
+    queued = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(queued) == 3 and all(q["state"] == "new" and q["parts"] for q in queued)
     k0 = compute_signals(sample.known["/img/k0.jpg"]).sha256
     result = runner.invoke(app, ["sightings", "--hash", k0, "--json", "--revisit"])
     rows = [json.loads(line) for line in result.stdout.splitlines()]

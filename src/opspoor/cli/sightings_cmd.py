@@ -4,7 +4,7 @@ re-visit the sightings found (still online? bytes changed?)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,6 +25,9 @@ def register(app: typer.Typer) -> None:
         revisit: Annotated[
             bool, typer.Option("--revisit", help="Fetch each again: still online? bytes changed?")
         ] = False,
+        queue: Annotated[
+            bool, typer.Option("--queue", help="Show the analyst queue (new items) instead.")
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per sighting.")] = False,
     ) -> None:
         """List sightings with their circumstances, matches and risk."""
@@ -35,6 +38,9 @@ def register(app: typer.Typer) -> None:
         from opspoor.store.db import open_store
 
         _, factory = open_store()
+        if queue:
+            _show_queue(factory, limit, as_json)
+            return
         with factory() as session:
             found = find_sightings(
                 session,
@@ -79,3 +85,20 @@ def register(app: typer.Typer) -> None:
                 out.print(f"       revisit: {state}, {changed}")
         if not found and not as_json:
             out.print("no sightings match")
+
+
+def _show_queue(factory: Any, limit: int, as_json: bool) -> None:
+    from rich.console import Console
+
+    from opspoor.scanner.queue import pending
+    from opspoor.scanner.risk import parts_text
+
+    out = Console(soft_wrap=True, highlight=False, markup=False)
+    with factory() as session:
+        for item in pending(session, limit=limit):
+            if as_json:
+                fields = ("id", "sha256", "pdq", "score", "parts", "state", "media_url", "page_url", "host")
+                typer.echo(json.dumps({k: getattr(item, k) for k in fields}))
+                continue
+            out.print(f"{item.id:>6} {item.score:5.1f} {item.sha256}  {item.media_url}  on {item.page_url}")
+            out.print(f"       risk: {parts_text(item.parts)}")
