@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +56,20 @@ def _fail(message: str) -> typer.Exit:
 
     Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(1)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int], None]]:
+    """A live row count on stderr while an import runs (on a terminal only)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, disable=not console.is_terminal
+    ) as bar:
+        task = bar.add_task("importing: 0 rows")
+        yield lambda rows: bar.update(task, description=f"importing: {rows:,} rows")
 
 
 def hash_for_list(path: Path) -> tuple[str, Any]:
@@ -179,7 +193,7 @@ def import_command(
     except OSError as exc:
         raise _fail(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
-        with stream as text, _store(db) as factory, transaction(factory) as session:
+        with stream as text, _progress() as progress, _store(db) as factory, transaction(factory) as session:
             report = import_stream(
                 session,
                 name,
@@ -189,6 +203,7 @@ def import_command(
                 classification=classification,
                 actor=_actor(actor),
                 source=source,
+                progress=progress,
             )
     except ImportRejected as exc:
         raise _fail(str(exc)) from None
