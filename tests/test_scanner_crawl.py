@@ -310,3 +310,15 @@ def test_a_reported_url_that_is_an_image_is_a_sighting_of_itself(testdata: Path,
         errors = {p.url: p.error for p in session.execute(select(Page)).scalars()}
     engine.dispose()
     assert errors[site.url("/upload/abc")] is None and "content type" in errors[site.url("/file.zip")]
+
+
+def test_media_results_kept_per_worker_are_bounded(
+    sample: SampleSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opspoor.scanner import worker
+
+    monkeypatch.setattr(worker, "MEDIA_CACHE_MAX", 2)
+    url = f"sqlite:///{tmp_path / 'scan.db'}"
+    summary = run_scan([sample.site.url("/")], TEST_SETTINGS, url)
+    pairs = {(s.page_url, s.media_url) for s in sightings(url, summary.scan_id)}
+    assert pairs == sample.expected  # forgetting results costs downloads, never sightings

@@ -37,6 +37,9 @@ from opspoor.scanner.scope import Scope, host_key
 from opspoor.scanner.settings import ScanSettings
 from opspoor.store.lists import utcnow
 
+# Results kept per worker so a media URL on many pages (a logo) is fetched once; bounded so that a
+# long scan does not grow without limit (a result is about 1 KB, more with video hashes).
+MEDIA_CACHE_MAX = 50_000
 # Some servers send images as a generic binary type; the content decides what it is.
 _GENERIC_TYPES = ("application/octet-stream", "binary/octet-stream")
 
@@ -176,8 +179,16 @@ class PageWorker:
     async def _media(self, url: str) -> MediaResult:
         task = self._media_cache.get(url)
         if task is None:
+            if len(self._media_cache) >= MEDIA_CACHE_MAX:
+                self._forget_oldest()
             task = self._media_cache[url] = asyncio.ensure_future(self._fetch_media(url))
         return await task
+
+    def _forget_oldest(self) -> None:
+        """Drop the oldest tenth of finished results (dicts keep insertion order)."""
+        done = [u for u, t in self._media_cache.items() if t.done()][: MEDIA_CACHE_MAX // 10 or 1]
+        for url in done:
+            del self._media_cache[url]
 
     async def _fetch_media(self, url: str) -> MediaResult:
         async with self._media_slots:
