@@ -159,6 +159,7 @@ def _probe_buckets(
     queries: np.ndarray,
     q: np.int64,
     table_offsets: np.ndarray,
+    table_lo: np.ndarray,
     part_starts: np.ndarray,
     part_lengths: np.ndarray,
     radii: np.ndarray,
@@ -170,9 +171,15 @@ def _probe_buckets(
     probe_end: np.ndarray,
     probe_rest: np.ndarray,
 ) -> tuple[int, int]:
-    """Pass 1: the non-empty buckets query q visits; returns (how many, total rows in them)."""
+    """Pass 1: the non-empty buckets query q visits; returns (how many, total rows in them).
+
+    It also reads the first, middle and last low byte of each bucket and stores their sum where
+    nothing uses it (query_lo[-1]): reads that nothing waits for act as prefetches, so the cache
+    misses of pass 2 happen here, many at a time, instead of one after another in its binary searches.
+    """
     n_probes = 0
     most = 0
+    touched = 0
     for p in range(part_starts.shape[0]):
         radius = radii[p]
         if radius < 0:
@@ -194,6 +201,12 @@ def _probe_buckets(
                     probe_rest[n_probes] = radius - flipped
                     n_probes += 1
                     most += end - begin
+                    touched += (
+                        np.int64(table_lo[p, begin])
+                        + np.int64(table_lo[p, (begin + end) >> 1])
+                        + np.int64(table_lo[p, end - 1])
+                    )
+    query_lo[query_lo.shape[0] - 1] = touched
     return n_probes, most
 
 
@@ -376,13 +389,13 @@ def search_batch(
     probe_begin = np.empty(n_probes, np.int64)
     probe_end = np.empty(n_probes, np.int64)
     probe_rest = np.empty(n_probes, np.int64)
-    query_lo = np.empty(n_parts, np.int64)
+    query_lo = np.empty(n_parts + 1, np.int64)
     cand_rows = np.empty(4096, np.int64)
     cand_parts = np.empty(4096, np.int64)
     for q in range(n_queries):
         if use_tables:
             live, most = _probe_buckets(
-                queries, q, table_offsets, part_starts, part_lengths, radii, flips, flip_offsets,
+                queries, q, table_offsets, table_lo, part_starts, part_lengths, radii, flips, flip_offsets,
                 query_lo, probe_part, probe_begin, probe_end, probe_rest,
             )  # fmt: skip
             cand_rows, cand_parts = _reserve(cand_rows, cand_parts, 0, most)
