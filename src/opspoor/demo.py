@@ -86,11 +86,12 @@ def run_demo(workdir: Path, db_url: str | None = None, workers: int | None = Non
     """Build the list, triage the seized folder, write the HTML report; nothing leaves `workdir`."""
     from opspoor.cli.files import iter_files
     from opspoor.cli.parallel import map_with_progress
-    from opspoor.lists.media import entries_for_media
-    from opspoor.lists.service import add_entries, create_list
+    from opspoor.lists.media import add_media
+    from opspoor.lists.service import create_list
     from opspoor.matching.engine import Matcher
     from opspoor.matching.report import write_report
     from opspoor.matching.triage import hash_for_check, triage
+    from opspoor.signals.compute import compute_signals
     from opspoor.store.db import open_store, transaction
 
     demo = build_demo_set(workdir)
@@ -106,15 +107,16 @@ def run_demo(workdir: Path, db_url: str | None = None, workers: int | None = Non
                 source="scikit-image sample photos (benign stand-ins for known material)",
                 supplier="opspoor demo",
             )
-            rows = []
             for path in sorted(demo.known_dir.iterdir()):
-                _, signals, _ = hash_for_check(path)
-                assert signals is not None
-                entries, _warnings = entries_for_media(
-                    signals, classification="iccam:baseline", source_ref=f"demo:{path.name}"
+                signals = compute_signals(path.read_bytes())
+                add_media(
+                    session,
+                    list_name,
+                    [signals],
+                    classification="iccam:baseline",
+                    source_ref=f"demo:{path.name}",
+                    actor="demo",
                 )
-                rows.extend(entries)
-            add_entries(session, list_name, rows, actor="demo")
         matcher = Matcher.from_store(factory, [list_name])
         files = list(iter_files([demo.seized_dir]))
         hashed = map_with_progress(hash_for_check, files, workers=workers, label="Checking")

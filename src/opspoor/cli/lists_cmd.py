@@ -138,15 +138,15 @@ def add_command(
     from opspoor.cli.files import iter_files
     from opspoor.cli.parallel import map_with_progress
     from opspoor.lists.classification import parse_classification
-    from opspoor.lists.media import entries_for_media
-    from opspoor.lists.service import add_entries, get_list
+    from opspoor.lists.media import add_media, entries_for_media
+    from opspoor.lists.service import get_list
     from opspoor.store.db import transaction
 
     if classification:
         parse_classification(classification)  # fail before hashing, not after
     err = Console(stderr=True)
     files = list(iter_files(paths))
-    rows = []
+    items = []
     failed = 0
     with _store(db) as factory:
         with factory() as session:
@@ -156,14 +156,20 @@ def add_command(
                 failed += 1
                 err.print(f"[red]{path}[/red]: {hashed}", highlight=False)
                 continue
-            entries, warnings = entries_for_media(
-                hashed, classification=classification, source_ref=source_ref
-            )
+            _, warnings = entries_for_media(hashed, classification=classification, source_ref=source_ref)
             for warning in warnings:
                 err.print(f"[yellow]{path}[/yellow]: {warning}", highlight=False)
-            rows.extend(entries)
+            items.append(hashed)
         with transaction(factory) as session:
-            result = add_entries(session, name, rows, actor=_actor(actor), reason="lists add")
+            result, _ = add_media(
+                session,
+                name,
+                items,
+                classification=classification,
+                source_ref=source_ref,
+                actor=_actor(actor),
+                reason="lists add",
+            )
     typer.echo(
         f"{len(files) - failed} file(s) hashed: {result.added} entries added, "
         f"{result.existing} already in {name}, {result.duplicates} repeated"

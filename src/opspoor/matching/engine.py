@@ -5,6 +5,9 @@ queried with all 8 dihedral variants of the file so rotated and flipped copies m
 (list, classification, source) are read from the store only for hits, so memory stays near the index's
 own footprint however large the lists grow.
 
+Videos are matched by a VideoChecker (opspoor.matching.video_check) over the lists' vPDQ frames,
+owned here so that every caller (check, service, scanner, hotline) gets video matching too.
+
 Keeping in step: every change to an entry appends an EntryEvent with an increasing id, and list-level
 changes (a list switched on or off) a ListEvent. `refresh()` follows the entry events through
 opspoor.lists.feed.ChangeFeed, which copes with PostgreSQL commits that land out of id order, and
@@ -15,7 +18,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +31,7 @@ from opspoor.lists.rows import EntryRow
 from opspoor.lists.service import active_entries
 from opspoor.matching.results import Match, Verdict
 from opspoor.matching.store import entries_by_id, latest_list_event_id
+from opspoor.matching.video_check import VideoChecker, as_match
 from opspoor.signals.compute import FileSignals
 from opspoor.signals.pdq import DIHEDRAL_NAMES, PDQ_MATCH_THRESHOLD, PDQ_MIN_QUALITY
 from opspoor.signals.registry import get_signal
@@ -57,6 +62,7 @@ class Matcher:
         self._pdq = PDQIndex()
         self._rows: dict[int, EntryRow] = {}  # entry details, filled for hits (or all, without a store)
         self._active: set[int] = set()
+        self._video: VideoChecker | None = None
         self._feed: ChangeFeed | None = None
         self._list_mark = 0
 
@@ -83,12 +89,14 @@ class Matcher:
             feed = ChangeFeed.starting_now(session, list_names=self._lists)
             list_mark = latest_list_event_id(session)
             rows = list(active_entries(session, self._lists))
+        video = VideoChecker.from_store(self._factory, self._lists)
         with self._lock:
             self._exact = ExactIndex()
             self._pdq = PDQIndex()
             self._rows = {}
             self._active = set()
             self._apply_rows(rows)
+            self._video = video
             self._feed, self._list_mark = feed, list_mark
 
     def refresh(self) -> int:
@@ -102,6 +110,9 @@ class Matcher:
             else:
                 reload_needed = False
                 changes = self._feed.poll(session)
+                if self._video is not None:
+                    with self._lock:
+                        self._video.apply_changes(session, changes)
         if reload_needed:
             self.reload()
             return len(self)
@@ -220,6 +231,20 @@ class Matcher:
                     for k, value in enumerate(variants)
                 ]
         found = [m for group in self.match_values(queries, threshold, lists) for m in group]
+        video_json: list[dict[str, Any]] = []
+        if signals.kind == "video" and self._video is not None and len(self._video):
+            with self._lock:
+                videos = self._video.check(signals.extra)
+            if lists is not None:
+                videos = [v for v in videos if v.video.list_name in lists]
+            video_json = [v.as_dict() for v in videos]
+            # A partial match (part of a listed video is in this one) is near-known material too; it
+            # is marked as such, with its segments in video_matches for the investigator.
+            found += [
+                replace(as_match(v), variant=None if v.verdict == "match" else v.verdict)
+                for v in videos
+                if v.verdict in ("match", "partial")
+            ]
         matches = _best_per_entry(found)
         if any(m.signal in EXACT_SIGNALS for m in matches):
             verdict = "known"
@@ -227,7 +252,7 @@ class Matcher:
             verdict = "near"
         else:
             verdict = "unknown"
-        return Verdict(verdict, matches, notes)
+        return Verdict(verdict, matches, notes, video_json)
 
 
 def _best_per_entry(matches: list[Match]) -> list[Match]:

@@ -29,3 +29,5 @@ class Verdict:
     verdict: VerdictName
     matches: list[Match] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. why a perceptual hash was not matched
+    # Videos: every full or partial match with its segments (times in both videos), as JSON.
+    video_matches: list[dict[str, Any]] = field(default_factory=list)

@@ -20,6 +20,7 @@ class FileResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     signals: FileSignals | None = None
+    video_matches: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The `opspoor check --json` contract: path, verdict, matches, error (+ compatible extras)."""
@@ -42,6 +43,10 @@ class FileResult:
             "error": self.error,
             "notes": self.notes,
         }
+        if self.signals is not None and self.signals.kind == "video":
+            out["kind"] = "video"
+            out["video"] = self.signals.extra.get("video")
+            out["video_matches"] = self.video_matches
         if self.signals is not None:
             out["sha256"] = self.signals.sha256
             out["pdq"] = self.signals.pdq
@@ -80,4 +85,6 @@ def triage(
             yield FileResult(path, "error", error=error)
             continue
         verdict = matcher.match_file(signals, threshold=threshold, lists=wanted)
-        yield FileResult(path, verdict.verdict, verdict.matches, error, verdict.notes, signals)
+        yield FileResult(
+            path, verdict.verdict, verdict.matches, error, verdict.notes, signals, verdict.video_matches
+        )
