@@ -22,6 +22,7 @@ def small_scale(monkeypatch: pytest.MonkeyPatch) -> None:
     """Use the tables even on test-sized sets, and fold additions in after a few hundred rows."""
     monkeypatch.setattr(pdq_module, "ROWS_PER_PROBE", 0)
     monkeypatch.setattr(pdq_module, "DELTA_LIMIT", 300)
+    monkeypatch.setattr(pdq_module, "NUMPY_ROWS", 100)  # both brute-force paths get exercised
 
 
 def flip(hashes: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:

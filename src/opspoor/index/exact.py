@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from opspoor.index import kernels
 from opspoor.index.errors import DuplicateIdError, IndexFormatError, IndexInputError
 from opspoor.index.inputs import check_ids
 from opspoor.index.persist import load_arrays, save_arrays
@@ -48,12 +47,20 @@ class _SignalTable:
         self.live = 0
         self.pending: dict[bytes, list[int]] = {}
         self.pending_key: dict[int, bytes] = {}
-        self._order: np.ndarray | None = None  # argsort of ids, for remove()
+        self._by_id: tuple[np.ndarray, np.ndarray] | None = None  # (argsort of ids, sorted ids)
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
-        if self._order is None:
-            self._order = np.argsort(self.ids, kind="stable")
-        return kernels.find_rows(self.ids, self._order, ids) if self.ids.size else _NO_IDS
+        """Rows of the sorted arrays holding these ids, by binary search in a by-id copy."""
+        if self._by_id is None:
+            order = np.argsort(self.ids, kind="stable").astype(np.int32)
+            self._by_id = (order, self.ids[order])
+        order, sorted_ids = self._by_id
+        left = np.searchsorted(sorted_ids, ids, side="left")
+        right = np.searchsorted(sorted_ids, ids, side="right")
+        hit = np.flatnonzero(right > left)
+        if hit.size == 0:
+            return _NO_IDS
+        return np.concatenate([order[left[i] : right[i]] for i in hit]).astype(np.int64)
 
     def add(self, ids: np.ndarray, keys: list[bytes]) -> None:
         clash = [i for i in ids.tolist() if i in self.pending_key]
@@ -79,7 +86,7 @@ class _SignalTable:
         order = np.argsort(keys, kind="stable")
         self.keys, self.ids = keys[order], ids[order]
         self.alive = np.ones(ids.size, np.bool_)
-        self.pending, self.pending_key, self._order = {}, {}, None
+        self.pending, self.pending_key, self._by_id = {}, {}, None
 
     def remove(self, ids: np.ndarray) -> int:
         removed = 0

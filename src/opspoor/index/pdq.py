@@ -33,6 +33,9 @@ COMPACT_DEAD_FRACTION = 0.25
 # Below this many indexed rows per bucket probe, comparing every hash is cheaper than the tables.
 ROWS_PER_PROBE = 4
 MAX_ROWS = 2**31 - 1  # tables hold rows as int32
+# Up to this many rows (and no tables in use) NumPy compares them all: fast enough, and small lists
+# (a demo, a test, a fresh matcher) never wait for the compiled kernels to be built on first use.
+NUMPY_ROWS = 32_768
 
 
 def hex_to_array(values: list[str]) -> np.ndarray:
@@ -163,23 +166,26 @@ class PDQIndex:
         )
         if radii is None:
             radii = np.zeros(len(self.part_bits), np.int64)
-        offsets, rows, dists = kernels.search_batch(
-            _words(self._hashes[: self._n]),
-            self._alive[: self._n],
-            self._n_indexed,
-            self._rows,
-            self._lo,
-            self._offsets,
-            self._layout.starts,
-            self._layout.lengths,
-            self._layout.masks,
-            radii,
-            FLIPS,
-            FLIP_OFFSETS,
-            _words(queries),
-            threshold,
-            use_tables,
-        )
+        if not use_tables and self._n <= NUMPY_ROWS:
+            offsets, rows, dists = self._scan_numpy(queries, threshold)
+        else:
+            offsets, rows, dists = kernels.search_batch(
+                _words(self._hashes[: self._n]),
+                self._alive[: self._n],
+                self._n_indexed,
+                self._rows,
+                self._lo,
+                self._offsets,
+                self._layout.starts,
+                self._layout.lengths,
+                self._layout.masks,
+                radii,
+                FLIPS,
+                FLIP_OFFSETS,
+                _words(queries),
+                threshold,
+                use_tables,
+            )
         ids = self._ids[rows]
         query_of = np.repeat(np.arange(n_queries), np.diff(offsets))
         order = np.lexsort((ids, dists, query_of))
@@ -285,9 +291,28 @@ class PDQIndex:
             bigger[: self._n] = getattr(self, name)[: self._n]
             setattr(self, name, bigger)
 
+    def _scan_numpy(self, queries: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """search_batch's answer for a small index without tables, by comparing every live row."""
+        live = np.flatnonzero(self._alive[: self._n])
+        words = _words(self._hashes[: self._n])[live]
+        query_words = _words(queries)
+        step = max(1, (1 << 20) // max(1, live.size))
+        found_q, found_rows, found_dists = [], [], []
+        for start in range(0, queries.shape[0], step):
+            block = query_words[start : start + step]
+            dists = np.bitwise_count(block[:, None, :] ^ words[None, :, :]).sum(axis=2, dtype=np.int32)
+            q, r = np.nonzero(dists <= threshold)
+            found_q.append(q + start)
+            found_rows.append(live[r])
+            found_dists.append(dists[q, r])
+        query_of = np.concatenate(found_q)
+        offsets = np.searchsorted(query_of, np.arange(queries.shape[0] + 1))
+        return offsets, np.concatenate(found_rows), np.concatenate(found_dists).astype(np.int32)
+
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
-        """Rows (live or not) holding any of these ids."""
-        if self._n - self._n_sorted > DELTA_LIMIT or (self._order is None and self._n > 0):
+        """Rows (live or not) holding any of these ids: by binary search in the rows sorted by id, and
+        one by one among rows added since that sort (all of them while there are few)."""
+        if self._n - self._n_sorted > DELTA_LIMIT:
             self._order = np.argsort(self._ids[: self._n], kind="stable").astype(np.int32)
             self._n_sorted = self._n
         found = [np.empty(0, np.int64)]
