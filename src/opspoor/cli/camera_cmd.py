@@ -162,24 +162,38 @@ def compare_command(
     typer.echo(json.dumps(out) if as_json else f"{decision} (PCE {attempt.pce:.1f}, threshold {threshold:g})")
 
 
-@camera_app.command("cluster")
-def cluster_command(
-    paths: Annotated[list[Path], typer.Argument(help="Photos to group by camera.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Group photos by the unknown camera that took them."""
-    from opspoor.camera.cluster import cluster, cluster_vector
+def cluster_vector_of(path: Path) -> tuple[Any, str | None]:
+    """(clustering vector, None) for a readable photo, (None, message) otherwise (runs in a worker)."""
+    from opspoor.camera.cluster import cluster_vector
     from opspoor.camera.media import load_photo
     from opspoor.camera.residual import query_residual
     from opspoor.errors import OpspoorError
 
+    try:
+        return cluster_vector(query_residual(load_photo(path).pixels)), None
+    except OpspoorError as exc:
+        return None, str(exc)
+
+
+@camera_app.command("cluster")
+def cluster_command(
+    paths: Annotated[list[Path], typer.Argument(help="Photos to group by camera.")],
+    workers: Annotated[int, typer.Option(help="Processes for residual extraction; 0 means all cores.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Group photos by the unknown camera that took them."""
+    from opspoor.camera.cluster import cluster
+    from opspoor.cli.parallel import map_with_progress
+
+    candidates = list(iter_files(paths))
     files, vectors = [], []
-    for path in iter_files(paths):
-        try:
-            vectors.append(cluster_vector(query_residual(load_photo(path).pixels)))
-            files.append(path)
-        except OpspoorError as exc:
-            typer.echo(f"{path}: skipped: {exc}", err=True)
+    results = map_with_progress(cluster_vector_of, candidates, workers=workers or None, label="Residuals")
+    for path, (vector, error) in zip(candidates, results, strict=True):
+        if vector is None:
+            typer.echo(f"{path}: skipped: {error}", err=True)
+            continue
+        files.append(path)
+        vectors.append(vector)
     clusters = cluster(vectors)
     if as_json:
         out = [
