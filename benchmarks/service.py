@@ -302,7 +302,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     base = results["health"]["rps"]
-    print("\nresult (this shared 2-core machine; server and generator on the same cores):")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nresult ({os.cpu_count()} cores, load average {load}; server and generator share them):")
     print(
         f"{'run':34} {'req/s':>9} {'hashes/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'vs health':>9} {'non-2xx':>8}"
