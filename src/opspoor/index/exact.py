@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from opspoor.index.errors import DuplicateIdError, IndexFormatError, IndexInputError
-from opspoor.index.inputs import check_ids
+from opspoor.index.inputs import check_ids, has_repeats
 from opspoor.index.persist import load_arrays, save_arrays
 
 FORMAT = "opspoor-exact-index"
@@ -132,7 +132,7 @@ class ExactIndex:
         values = list(values)
         if len(values) != ids.shape[0]:
             raise IndexInputError(f"{ids.shape[0]} ids for {len(values)} values")
-        if np.unique(ids).shape[0] != ids.shape[0]:
+        if has_repeats(ids):
             raise DuplicateIdError("ids repeat within one add()")
         if not values:
             return

@@ -22,7 +22,7 @@ import numpy as np
 
 from opspoor.index import kernels
 from opspoor.index.errors import DuplicateIdError, IndexFormatError, IndexInputError
-from opspoor.index.inputs import HASH_BYTES, check_hashes, check_ids, check_threshold
+from opspoor.index.inputs import HASH_BYTES, check_hashes, check_ids, check_threshold, has_repeats
 from opspoor.index.layout import DEFAULT_PART_BITS, FLIP_OFFSETS, FLIPS, Layout
 from opspoor.index.persist import load_arrays, save_arrays
 
@@ -113,7 +113,7 @@ class PDQIndex:
         k = ids.shape[0]
         if k == 0:
             return
-        if np.unique(ids).shape[0] != k:
+        if has_repeats(ids):
             raise DuplicateIdError("ids repeat within one add()")
         existing = self._rows_of(ids)
         if existing.size and self._alive[existing].any():
