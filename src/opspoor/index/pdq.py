@@ -3,7 +3,7 @@
 Layout in memory (N stored hashes, m = 11 parts by default):
 - hashes (N, 32) uint8, ids (N,) int64, alive (N,) bool — rows in insertion order;
 - per part, a table sorting rows [0, n_indexed) by that part's bits: rows (m, n_indexed) int32, the
-  key's low bits (m, n_indexed) uint8 and bucket offsets (m, 65537) int32 (see layout.py, kernels.py);
+  key's low bits (m, n_indexed) uint8 and bucket offsets (m, 65537) int32 (layout.py, tables.py);
 - rows from n_indexed on are recent additions, compared one by one until DELTA_LIMIT of them have
   piled up; then they are sorted on their own and merged into each table in one linear pass.
 Removing an id clears its alive flag (a tombstone); once a quarter of the rows are dead the tables are
@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from opspoor.index import kernels
+from opspoor.index import kernels, tables
 from opspoor.index.errors import DuplicateIdError, IndexFormatError, IndexInputError
 from opspoor.index.inputs import HASH_BYTES, check_hashes, check_ids, check_threshold, has_repeats
 from opspoor.index.layout import DEFAULT_PART_BITS, FLIP_OFFSETS, FLIPS, Layout
@@ -137,7 +137,7 @@ class PDQIndex:
         rows = rows[self._alive[rows]] if rows.size else rows
         if rows.size == 0:
             return 0
-        if not self._alive.flags.writeable:  # memory-mapped after load(): copy on first change
+        if not self._alive.flags.writeable:  # load() maps copy-on-write, but be safe with read-only
             self._alive = np.array(self._alive)
         self._alive[rows] = False
         self._live -= rows.size
@@ -317,7 +317,7 @@ class PDQIndex:
             self._n_sorted = self._n
         found = [np.empty(0, np.int64)]
         if self._order is not None and self._order.size:
-            found.append(kernels.find_rows(self._ids, self._order, ids))
+            found.append(tables.find_rows(self._ids, self._order, ids))
         if self._n > self._n_sorted:
             tail = np.flatnonzero(np.isin(self._ids[self._n_sorted : self._n], ids))
             found.append(tail + self._n_sorted)
@@ -337,10 +337,10 @@ class PDQIndex:
         new_rows = np.empty(n - base, np.int32)
         new_lo = np.empty(n - base, np.uint8)
         for p in range(m):
-            new_offsets = kernels.build_table(
+            new_offsets = tables.build_table(
                 words, self._layout.starts[p], self._layout.lengths[p], new_rows, new_lo
             )
-            offsets[p] = kernels.merge_table(
+            offsets[p] = tables.merge_table(
                 self._rows[p],
                 self._lo[p],
                 self._offsets[p],
@@ -368,7 +368,7 @@ class PDQIndex:
         lo = np.empty((m, n), np.uint8)
         offsets = np.empty((m, kernels.N_BUCKETS + 1), np.int32)
         for p in range(m):
-            offsets[p] = kernels.build_table(
+            offsets[p] = tables.build_table(
                 words, self._layout.starts[p], self._layout.lengths[p], rows[p], lo[p]
             )
         self._set_tables(rows, lo, offsets)
