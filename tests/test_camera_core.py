@@ -153,3 +153,26 @@ def test_cluster_and_ari(cams: tuple[list[np.ndarray], list[np.ndarray]]) -> Non
 def test_adjusted_rand_index_known_values() -> None:
     assert adjusted_rand_index([0, 0, 1, 1], [5, 5, 7, 7]) == 1.0
     assert adjusted_rand_index([0, 0, 1, 1], [0, 1, 0, 1]) < 0
+
+
+def test_rank_statuses_digest_shortlist(cams: tuple[list[np.ndarray], list[np.ndarray]]) -> None:
+    from opspoor.camera.registry import LoadedCamera
+    from opspoor.camera.service import SHORTLIST, decide, rank
+
+    patterns, prints = cams
+    rng = np.random.default_rng(9)
+    cameras = [LoadedCamera("true", prints[0], make_digest(prints[0]), 0)]
+    for i in range(SHORTLIST + 3):
+        k = rng.standard_normal(SHAPE).astype(np.float32)
+        cameras.append(LoadedCamera(f"noise{i}", k, make_digest(k), i + 1))
+    tiny = rng.standard_normal((64, 64)).astype(np.float32)
+    cameras.append(LoadedCamera("tiny", tiny, make_digest(tiny), 99))
+    query = query_residual(shots(patterns[0], 1, 9300)[0])
+    ranked = rank(query, cameras)
+    statuses = {c.camera: c.status for c in ranked}
+    assert statuses["true"] == "searched" and ranked[0].camera == "true"
+    assert statuses["tiny"] == "incompatible-size"
+    assert sum(s == "prefiltered-out" for s in statuses.values()) == 4
+    assert decide("q", ranked, PCE_THRESHOLD, []).camera == "true"
+    full = rank(query, cameras, use_digests=False)
+    assert sum(c.status == "searched" for c in full) == SHORTLIST + 4

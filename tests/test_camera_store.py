@@ -60,6 +60,7 @@ def test_enroll_match_disable(db_url: str, tmp_path: Path, patterns: list[np.nda
         assert record["camera"] == "cam-a" and record["decision"] == "match"
         assert record["pce"] >= PCE_THRESHOLD
         assert [c["camera"] for c in record["candidates"]] == ["cam-a", "cam-b"]
+        assert {c["status"] for c in record["candidates"]} == {"searched"}
         with transaction(factory) as s:
             registry.disable(s, "cam-a", "disputed enrolment")
         with transaction(factory) as s:

@@ -110,7 +110,7 @@ def render(
         for c in res.candidates:
             d = c.as_dict()
             over = "yes" if c.pce is not None and c.pce >= res.threshold else "no"
-            pce_txt = "not searched (digest prefilter)" if c.pce is None else f"{c.pce:.1f}"
+            pce_txt = c.status if c.pce is None else f"{c.pce:.1f}"
             parts.append(
                 f"<tr><td>{html.escape(c.camera)}</td><td>{pce_txt}</td><td>{over}</td>"
                 f"<td>{d['rotation']}</td><td>{d['scale']}</td><td>{d['offset']}</td><td>{d['positions']}</td></tr>"

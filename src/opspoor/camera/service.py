@@ -29,18 +29,30 @@ from opspoor.store.camera import SOURCE_FLAT, SOURCE_NATURAL, SOURCE_VIDEO, Came
 SHORTLIST = 10
 DECISION_MATCH = "match"
 DECISION_NONE = "no-match"
+STATUS_SEARCHED = "searched"
+STATUS_PREFILTERED = "prefiltered-out"
+STATUS_INCOMPATIBLE = "incompatible-size"
 
 
 @dataclass(frozen=True)
 class Candidate:
     camera: str
-    pce: float | None  # None: not searched in full (digest score too low)
+    pce: float | None  # None: see `status`
     attempt: Attempt | None
     digest_z: float | None
+
+    @property
+    def status(self) -> str:
+        """searched | prefiltered-out (digest score outside the shortlist) | incompatible-size
+        (the query is larger than the sensor frame at every scale: no geometry to test)."""
+        if self.attempt is None:
+            return STATUS_PREFILTERED
+        return STATUS_SEARCHED if self.attempt.tries else STATUS_INCOMPATIBLE
 
     def as_dict(self) -> dict[str, object]:
         a = self.attempt
         return {
+            "status": self.status,
             "camera": self.camera,
             "pce": None if self.pce is None else round(self.pce, 2),
             "digest_z": None
