@@ -155,3 +155,17 @@ def test_clustering_recovers_devices(real: RealData) -> None:
     assert ari >= 0.9
     for c in clusters:  # no cluster mixes devices
         assert len({real.vector_labels[m] for m in c.members}) == 1
+
+
+def test_real_video_is_not_attributed_to_the_photo_cameras(testdata: Path, real: RealData) -> None:
+    """A sample clip from another camera: image-to-video search over rotations, scales and offsets
+    inside the D70 fingerprints finds nothing at 60, and the stabilisation limit is stated."""
+    from opspoor.camera.service import query_of
+    from opspoor.camera.video import STABILISATION_NOTE
+
+    query, notes = query_of(testdata / "video" / "doorknob-hd-no-bar.mp4")
+    assert STABILISATION_NOTE in notes
+    for device in ("Nikon_D70_0", "Nikon_D70_1"):
+        attempt = search(query, real.fingerprints[device])
+        assert attempt.tries >= 2
+        assert attempt.pce < PCE_THRESHOLD, (device, attempt)
