@@ -24,7 +24,7 @@ from opspoor.camera.service import DECISION_MATCH, decide, rank
 pytestmark = [pytest.mark.testdata, pytest.mark.slow]
 
 SHAPE = (480, 640)
-# Realistic PRNU strengths (Chen et al. 2008 report K std around 0.01-0.02 for consumer sensors).
+# PRNU strengths of the simulation: K std 0.01-0.02, the range the issue asks for (an assumption).
 STRENGTHS = (0.01, 0.0125, 0.015, 0.0175, 0.02)
 
 

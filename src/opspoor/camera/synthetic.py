@@ -1,8 +1,9 @@
 """Simulated cameras for tests and benchmarks: a known PRNU pattern laid over benign photos.
 
 The sensor output model of Chen et al. (TIFS 2008) is I = I0 (1 + K) + Theta: a multiplicative
-pattern K (std 0.01-0.02 is the realistic range they report for consumer sensors) plus additive
-noise, then the camera's JPEG compression. Scenes come from photos with no PRNU of their own left
+pattern K plus additive noise, then the camera's JPEG compression. The tests use K std 0.01-0.02,
+the strength asked for in the project's issue; it is an assumption of the simulation, not a
+measured property of any camera here. Scenes come from photos with no PRNU of their own left
 (they are resized), so the only shared pattern is the one we lay down.
 """
 
