@@ -29,8 +29,8 @@ from scipy.ndimage import uniform_filter
 
 from opspoor.camera.errors import TooSmall
 
-# sigma = 5 for 8-bit images: the noise level the toolbox assumes for the Wiener filter (Lukas et
-# al. 2006 tested 2..5; the Binghamton toolbox and prnu-python default to 5 for JPEG photos).
+# sigma = 5 for 8-bit images: the noise std assumed by the Wiener filter, prnu-python's default
+# (the Binghamton toolbox's examples pass 2-3; docs/camera.md reports the effect of 3 on our data).
 DEFAULT_SIGMA = 5.0
 # 4 levels of an orthonormal Daubechies wavelet (Lukas et al. 2006: "8-tap Daubechies QMF").
 # pywt's "db4" is the 8-tap filter; the Binghamton port in prnu-python uses "db8" (16 taps).
