@@ -25,9 +25,18 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=0, help="make altered copies of only N photos")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument(
+        "--duplicates",
+        type=Path,
+        default=ROOT / "benchmarks" / "robustness_duplicates.txt",
+        help="pairs of corpus photos that are one picture; the second of each is left out",
+    )
     args = parser.parse_args()
 
     paths = sorted(p for p in args.photos.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+    if args.duplicates.is_file():
+        dropped = benchmark.duplicates_to_drop(args.duplicates.read_text())
+        paths = [p for p in paths if p.relative_to(args.photos).as_posix() not in dropped]
     if args.limit and args.limit < len(paths):
         step = len(paths) / args.limit
         paths = [paths[int(i * step)] for i in range(args.limit)]

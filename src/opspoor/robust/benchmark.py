@@ -120,7 +120,8 @@ def _queries(job: tuple[int, Path, Sequence[str]]) -> list[QueryResult]:
 def _self_check(job: tuple[int, Path]) -> list[RobustMatch]:
     position, path = job
     assert _INDEX is not None
-    return [m for m in _INDEX.search(match.query_data(_rgb(path))) if m.item != position]
+    # The photo itself must not be a candidate: the search stops at the first match.
+    return _INDEX.search(match.query_data(_rgb(path)), exclude=position)
 
 
 def _map(func, jobs, workers: int):  # type: ignore[no-untyped-def]
@@ -209,6 +210,16 @@ def sweep_scores(
             break  # the smallest qualifying score is the loosest threshold
     threshold = best if best is not None else int(candidates.max()) + 1
     return Sweep(threshold, _recall(positive >= threshold, names, order), int((negative >= threshold).sum()))
+
+
+def duplicates_to_drop(text: str) -> set[str]:
+    """The second photo of each `first second` line (paths relative to the photo folder; # comments)."""
+    dropped = set()
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) == 2:
+            dropped.add(fields[1])
+    return dropped
 
 
 def _self_pairs(hashes: np.ndarray, threshold: int) -> int:

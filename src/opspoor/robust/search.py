@@ -84,7 +84,7 @@ class RobustIndex:
             self._row_item = np.repeat(np.arange(len(self._rows)), per_item)
         return self._flat, self._row_item
 
-    def candidates(self, query: match.QueryData) -> list[tuple[int, int, bool]]:
+    def candidates(self, query: match.QueryData, exclude: int | None = None) -> list[tuple[int, int, bool]]:
         """(position, distance, mirrored) of the nearest references within CANDIDATE_DISTANCE.
 
         Exact Hamming distances (FAISS' flat binary index: a SIMD popcount scan); the nearest
@@ -101,20 +101,23 @@ class RobustIndex:
                 if row < 0 or distance > CANDIDATE_DISTANCE:
                     break
                 pos = int(row_item[row])
+                if self._ids[pos] == exclude:
+                    continue
                 if pos not in best or distance < best[pos][0]:
                     best[pos] = (distance, qi)
         ranked = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))[:CANDIDATES]
         return [(pos, d, match.is_mirror(qi)) for pos, (d, qi) in ranked]
 
-    def search(self, query: match.QueryData) -> list[RobustMatch]:
+    def search(self, query: match.QueryData, exclude: int | None = None) -> list[RobustMatch]:
         """Candidates nearest first, until one is a match; the match is last in the list.
 
         A candidate whose PDQ closeness alone reaches ACCEPT_UNVERIFIED is accepted unverified (the
         cheap prefilter decides; inliers -1); the others are verified with ORB. The search stops at
-        the first match, as a check needs one piece of evidence, not all of them.
+        the first match, as a check needs one piece of evidence, not all of them. `exclude` leaves
+        one item out (a photo checked against the others of its own corpus).
         """
         found = []
-        for pos, distance, mirrored in self.candidates(query):
+        for pos, distance, mirrored in self.candidates(query, exclude):
             item = self._ids[pos]
             inliers = -1
             if match.combined_score(distance, 0) < ACCEPT_UNVERIFIED:
