@@ -55,3 +55,8 @@ def test_small_run_beats_plain_pdq_without_false_matches(testdata: Path, tmp_pat
     assert "| **overall**" in text and "pHash-16" in text
     report.chart(result, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").stat().st_size > 1000
+
+
+def test_duplicate_list_names_the_second_photo_of_each_pair() -> None:
+    text = "# comment\na/1.jpg b/2.jpg  # mirrored\n\nc/3.jpg d/4.jpg\nbroken-line\n"
+    assert benchmark.duplicates_to_drop(text) == {"b/2.jpg", "d/4.jpg"}

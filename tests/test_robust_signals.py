@@ -134,3 +134,15 @@ def test_score_combines_geometry_and_pdq_closeness() -> None:
     assert match.combined_score(match.PDQ_BONUS_FROM, 7) == 7
     assert match.combined_score(0, 0) == match.PDQ_BONUS_SLOPE * match.PDQ_BONUS_FROM
     assert match.combined_score(30, 30) > match.combined_score(30, 10)
+
+
+@pytest.mark.testdata
+def test_search_can_leave_one_item_out(testdata: Path) -> None:
+    paths = _paths(testdata, 3)
+    index = search.RobustIndex()
+    sources = [_rgb(p.read_bytes()) for p in paths]
+    for i, rgb in enumerate(sources):
+        index.add(i, match.reference_data(rgb))
+    query = match.query_data(sources[1])
+    assert index.search(query)[-1].item == 1
+    assert all(m.item != 1 and not m.is_match for m in index.search(query, exclude=1))
