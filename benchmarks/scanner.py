@@ -129,6 +129,7 @@ def main() -> None:
         "--processes", type=int, default=len(os.sched_getaffinity(0)), help="hashing processes (0: threads)"
     )
     parser.add_argument("--media-concurrency", type=int, default=16)
+    parser.add_argument("--host-concurrency", type=int, default=4, help="requests in flight (the default)")
     parser.add_argument("--ray", type=int, default=0, help="also scan on a local Ray with this many workers")
     args = parser.parse_args()
 
@@ -149,7 +150,7 @@ def main() -> None:
             make_list(url, datas[::10])
             settings = ScanSettings(
                 max_pages=args.pages + 1, max_depth=1, allow_private=True, host_rate=1e6,
-                host_concurrency=args.media_concurrency, media_concurrency=args.media_concurrency,
+                host_concurrency=args.host_concurrency, media_concurrency=args.media_concurrency,
                 hash_threads=args.threads, hash_processes=args.processes,
             )  # fmt: skip
             start, cpu_start = time.perf_counter(), time.process_time()
