@@ -33,11 +33,13 @@ def _ctpop(typingctx, x):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline="always")
 def popcount(x: np.uint64) -> int:
-    return np.int64(_ctpop(x))
+    # np.int64, not int(): numba keeps int() of a uint64 unsigned, and uint64 mixed with int64 is float64.
+    # (The ignore is for mypy: numba's intrinsic stub does not declare the argument.)
+    return np.int64(_ctpop(x))  # type: ignore[call-arg,return-value]
 
 
 @njit(cache=True, inline="always")
-def extract(words: np.ndarray, row: np.int64, start: np.int64, length: np.int64) -> np.uint64:
+def extract(words: np.ndarray, row: int, start: int, length: int) -> np.uint64:
     """Bits [start, start + length) of hash `row` (length <= 32) as an integer."""
     wi = start >> 6
     off = np.uint64(start & 63)
@@ -48,9 +50,7 @@ def extract(words: np.ndarray, row: np.int64, start: np.int64, length: np.int64)
 
 
 @njit(cache=True)
-def _reserve(
-    rows: np.ndarray, other: np.ndarray, used: np.int64, more: np.int64
-) -> tuple[np.ndarray, np.ndarray]:
+def _reserve(rows: np.ndarray, other: np.ndarray, used: int, more: int) -> tuple[np.ndarray, np.ndarray]:
     """Two parallel buffers with room for `more` entries after the first `used` (grown by doubling)."""
     if used + more <= rows.shape[0]:
         return rows, other
@@ -72,7 +72,7 @@ def _reserve(
 @njit(cache=True)
 def _probe_buckets(
     queries: np.ndarray,
-    q: np.int64,
+    q: int,
     table_offsets: np.ndarray,
     table_lo: np.ndarray,
     part_starts: np.ndarray,
@@ -94,7 +94,7 @@ def _probe_buckets(
     """
     n_probes = 0
     most = 0
-    touched = 0
+    touched = np.int64(0)
     for p in range(part_starts.shape[0]):
         radius = radii[p]
         if radius < 0:
@@ -115,7 +115,7 @@ def _probe_buckets(
                     probe_end[n_probes] = end
                     probe_rest[n_probes] = radius - flipped
                     n_probes += 1
-                    most += end - begin
+                    most += int(end - begin)
                     touched += (
                         np.int64(table_lo[p, begin])
                         + np.int64(table_lo[p, (begin + end) >> 1])
@@ -127,7 +127,7 @@ def _probe_buckets(
 
 @njit(cache=True)
 def _filter_buckets(
-    n_probes: np.int64,
+    n_probes: int,
     probe_part: np.ndarray,
     probe_begin: np.ndarray,
     probe_end: np.ndarray,
@@ -178,16 +178,16 @@ def _verify(
     words: np.ndarray,
     alive: np.ndarray,
     queries: np.ndarray,
-    q: np.int64,
-    threshold: np.int64,
+    q: int,
+    threshold: int,
     radii: np.ndarray,
     part_masks: np.ndarray,
-    n_cand: np.int64,
+    n_cand: int,
     cand_rows: np.ndarray,
     cand_parts: np.ndarray,
     out_rows: np.ndarray,
     out_dists: np.ndarray,
-    n_out: np.int64,
+    n_out: int,
 ) -> int:
     """Pass 3: keep candidates within the threshold, each once; returns the new result count."""
     n_total = words.shape[0]
@@ -231,14 +231,14 @@ def _verify(
 def _scan(
     words: np.ndarray,
     alive: np.ndarray,
-    begin: np.int64,
-    end: np.int64,
+    begin: int,
+    end: int,
     queries: np.ndarray,
-    q: np.int64,
-    threshold: np.int64,
+    q: int,
+    threshold: int,
     out_rows: np.ndarray,
     out_dists: np.ndarray,
-    n_out: np.int64,
+    n_out: int,
 ) -> int:
     """Compare rows [begin, end) one by one (out_* must have room for end - begin more)."""
     q0 = queries[q, 0]
@@ -263,7 +263,7 @@ def _scan(
 def search_batch(
     words: np.ndarray,
     alive: np.ndarray,
-    n_indexed: np.int64,
+    n_indexed: int,
     table_rows: np.ndarray,
     table_lo: np.ndarray,
     table_offsets: np.ndarray,
@@ -274,7 +274,7 @@ def search_batch(
     flips: np.ndarray,
     flip_offsets: np.ndarray,
     queries: np.ndarray,
-    threshold: np.int64,
+    threshold: int,
     use_tables: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All live rows within `threshold` of each query: (query offsets, rows, distances).

@@ -98,7 +98,7 @@ class PDQIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the index's arrays (buffers at their allocated size)."""
-        arrays = [self._hashes, self._ids, self._alive, self._rows, self._lo, self._offsets]
+        arrays: list[np.ndarray] = [self._hashes, self._ids, self._alive, self._rows, self._lo, self._offsets]
         if self._order is not None:
             arrays.append(self._order)
         return sum(a.nbytes for a in arrays)
@@ -205,7 +205,7 @@ class PDQIndex:
             "hi_bits": kernels.HI_BITS,
             "watermark": self.watermark,
         }
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "hashes": self._hashes[: self._n],
             "ids": self._ids[: self._n],
             "alive": self._alive[: self._n],

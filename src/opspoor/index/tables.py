@@ -14,7 +14,7 @@ from opspoor.index.kernels import HI_BITS, N_BUCKETS, extract
 
 @njit(cache=True)
 def build_table(
-    words: np.ndarray, start: np.int64, length: np.int64, out_rows: np.ndarray, out_lo: np.ndarray
+    words: np.ndarray, start: int, length: int, out_rows: np.ndarray, out_lo: np.ndarray
 ) -> np.ndarray:
     """Sort rows by one part's key (bucket = top 16 bits, then the low bits) with two counting sorts.
 
@@ -69,7 +69,7 @@ def merge_table(
     new_rows: np.ndarray,
     new_lo: np.ndarray,
     new_offsets: np.ndarray,
-    new_base: np.int64,
+    new_base: int,
     out_rows: np.ndarray,
     out_lo: np.ndarray,
 ) -> np.ndarray:
