@@ -29,7 +29,7 @@ REFERENCE_FEATURES = 128
 QUERY_FEATURES = 500
 # Fewest verified points that alone make a match (used where no PDQ evidence is combined with them,
 # e.g. the ORB signal's own distance); set with search.SCORE_THRESHOLD on the benchmark.
-MIN_INLIERS = 40
+MIN_INLIERS = 50
 # Lowe's ratio test (Lowe 2004 uses 0.8 for SIFT; binary descriptors are noisier, so a little stricter).
 RATIO = 0.8
 # RANSAC reprojection tolerance, in pixels at WORK_SIDE (about 1% of the side).
