@@ -122,11 +122,13 @@ def test_add_media_groups_signals_and_skips_flat_pdq(tmp_path: Path) -> None:
     for r in rows:
         by_item.setdefault(r.item_key, set()).add(r.signal_type)
         assert r.classification == "iwf:C"
-    assert sorted(len(s) for s in by_item.values()) == [3, 3, 4, 4]  # flat and text: no pdq
+    # md5, sha1, sha256 each; pictures also pdq and opspoor's robust views; flat and text: no pdq
+    assert sorted(len(s) for s in by_item.values()) == [3, 3, 5, 5]
+    assert {"pdq", "opspoor_pdq_views"} <= max(by_item.values(), key=len)
     assert all(r.quality is not None and r.quality >= 50 for r in rows if r.signal_type == "pdq")
     assert all(key is not None and len(key) == 64 for key in by_item)
     code, out = _run("lists", "add", "analyst", str(folder / "a.jpg"), "--workers", "1")
-    assert "0 entries added, 4 already" in out
+    assert "0 entries added, 5 already" in out
     code, out = _run("lists", "add", "analyst", str(folder / "a.jpg"), "--classification", "iwf:Z")
     assert code != 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,16 @@ def build_demo_set(workdir: Path) -> DemoSet:
     expected["IMG_0003.jpg"] = "near"
     ImageEnhance.Brightness(load("rocket.jpg")).enhance(1.2).save(seized_dir / "IMG_0004.webp", quality=80)
     expected["IMG_0004.webp"] = "near"
+    # Altered beyond what plain PDQ survives: found by opspoor's robust matching.
+    cat = load("chelsea.png")
+    framed = Image.new("RGB", (int(cat.width * 1.4), int(cat.height * 1.4)), (250, 250, 250))
+    framed.paste(cat, ((framed.width - cat.width) // 2, (framed.height - cat.height) // 2))
+    framed.save(seized_dir / "IMG_0009.jpg", quality=90)
+    expected["IMG_0009.jpg"] = "near"
+    astro = load("astronaut.png")
+    dx, dy = astro.width // 10, astro.height // 10
+    astro.crop((dx, dy, astro.width - dx, astro.height - dy)).save(seized_dir / "IMG_0010.jpg", quality=90)
+    expected["IMG_0010.jpg"] = "near"
     for i, name in enumerate(OTHER, start=5):
         out = f"IMG_{i:04d}.jpg"
         load(name).save(seized_dir / out, quality=90)
@@ -108,7 +119,7 @@ def run_demo(workdir: Path, db_url: str | None = None, workers: int | None = Non
                 supplier="opspoor demo",
             )
             for path in sorted(demo.known_dir.iterdir()):
-                signals = compute_signals(path.read_bytes())
+                signals = compute_signals(path.read_bytes(), robust_reference=True)
                 add_media(
                     session,
                     list_name,
@@ -119,7 +130,8 @@ def run_demo(workdir: Path, db_url: str | None = None, workers: int | None = Non
                 )
         matcher = Matcher.from_store(factory, [list_name])
         files = list(iter_files([demo.seized_dir]))
-        hashed = map_with_progress(hash_for_check, files, workers=workers, label="Checking")
+        worker = partial(hash_for_check, robust=matcher.has_robust)
+        hashed = map_with_progress(worker, files, workers=workers, label="Checking")
         results = list(triage(hashed, matcher))
     finally:
         engine.dispose()

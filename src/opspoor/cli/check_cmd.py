@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -47,7 +48,8 @@ def register(app: typer.Typer) -> None:
                         get_list(session, name)  # raises a clear error for an unknown list
             matcher = Matcher.from_store(factory, list_names or None)
             files = list(iter_files(paths))
-            hashed = map_with_progress(hash_for_check, files, workers=workers or None, label="Checking")
+            worker = partial(hash_for_check, robust=matcher.has_robust)
+            hashed = map_with_progress(worker, files, workers=workers or None, label="Checking")
             results = []
             out = Console(highlight=False)
             for result in triage(hashed, matcher, threshold=threshold):

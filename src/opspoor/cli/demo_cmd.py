@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
                 f"{m.list}/{m.signal}"
                 + (f" ({m.variant})" if m.variant and m.variant != "original" else "")
                 + f" d={m.distance}"
+                + (f" score={m.score}" if m.score is not None else "")
                 for m in r.matches[:3]
             ) or (r.error or "")
             verdict = f"[{colour[r.verdict]}]{r.verdict}[/]"

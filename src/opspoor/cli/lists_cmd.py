@@ -79,7 +79,9 @@ def hash_for_list(path: Path) -> tuple[str, Any]:
     from opspoor.signals.compute import compute_signals
 
     try:
-        return str(path), compute_signals(read_limited(path))
+        # Robust signals are opspoor's own: computed when media is added, so that crops, padding and
+        # borders of it can be found later (lists imported as bare hashes keep plain PDQ).
+        return str(path), compute_signals(read_limited(path), robust_reference=True)
     except MediaError as exc:
         return str(path), str(exc)
     except OSError as exc:

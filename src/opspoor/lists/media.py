@@ -54,6 +54,10 @@ def entries_for_media(
         if not video_rows and "vpdq" in signals.extra:
             warnings.append("no video frame of quality >= 50: video listed by its file hashes only")
         rows.extend(video_rows)
+    if "opspoor_pdq_views" in signals.extra:
+        from opspoor.robust.entries import install
+
+        install()  # registers the robust entry hook
     for hook in _HOOKS:
         rows.extend(hook(signals, classification, source_ref))
     return rows, warnings
@@ -82,4 +86,11 @@ def add_media(
             from opspoor.store.video import save_video_frames
 
             save_video_frames(session, signals)
+        orb = signals.extra.get("opspoor_orb")
+        if isinstance(orb, str) and signals.sha256 and any(
+            e.signal_type == "opspoor_pdq_views" for e in entries
+        ):
+            from opspoor.store.robust import save_features
+
+            save_features(session, signals.sha256, orb)
     return add_entries(session, list_name, rows, actor=actor, reason=reason), warnings

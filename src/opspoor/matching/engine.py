@@ -5,6 +5,10 @@ queried with all 8 dihedral variants of the file so rotated and flipped copies m
 (list, classification, source) are read from the store only for hits, so memory stays near the index's
 own footprint however large the lists grow.
 
+Pictures that plain PDQ misses (crops, padding, borders, small rotations) are matched by opspoor's
+robust stage (opspoor.robust) where the list items carry its extra signals and the query carries its
+robust form (compute_signals(robust_query=True)); lists of bare hashes keep plain PDQ matching.
+
 Videos are matched by a VideoChecker (opspoor.matching.video_check) over the lists' vPDQ frames,
 owned here so that every caller (check, service, scanner, hotline) gets video matching too.
 
@@ -32,12 +36,17 @@ from opspoor.lists.service import active_entries
 from opspoor.matching.results import Match, Verdict
 from opspoor.matching.store import entries_by_id, latest_list_event_id
 from opspoor.matching.video_check import VideoChecker, as_match
+from opspoor.robust.entries import index_from_entries, robust_item_keys
+from opspoor.robust.search import RobustIndex
 from opspoor.signals.compute import FileSignals
 from opspoor.signals.pdq import DIHEDRAL_NAMES, PDQ_MATCH_THRESHOLD, PDQ_MIN_QUALITY
 from opspoor.signals.registry import get_signal
+from opspoor.store.robust import load_features
 
 EXACT_SIGNALS = ("md5", "sha1", "sha256")
 PDQ_SIGNALS = ("pdq",)
+ROBUST_VIEWS = "opspoor_pdq_views"
+ROBUST_SIGNAL = "opspoor_robust"  # how a robust match names its evidence (views + ORB verification)
 ADD_ACTIONS = frozenset({"added", "enabled", "reclassified"})
 
 
@@ -63,6 +72,7 @@ class Matcher:
         self._rows: dict[int, EntryRow] = {}  # entry details, filled for hits (or all, without a store)
         self._active: set[int] = set()
         self._video: VideoChecker | None = None
+        self._robust: RobustIndex | None = None
         self._feed: ChangeFeed | None = None
         self._list_mark = 0
 
@@ -89,6 +99,7 @@ class Matcher:
             feed = ChangeFeed.starting_now(session, list_names=self._lists)
             list_mark = latest_list_event_id(session)
             rows = list(active_entries(session, self._lists))
+            robust = _robust_index(session, rows)
         video = VideoChecker.from_store(self._factory, self._lists)
         with self._lock:
             self._exact = ExactIndex()
@@ -97,6 +108,7 @@ class Matcher:
             self._active = set()
             self._apply_rows(rows)
             self._video = video
+            self._robust = robust
             self._feed, self._list_mark = feed, list_mark
 
     def refresh(self) -> int:
@@ -108,8 +120,9 @@ class Matcher:
                 reload_needed = True
                 changes = []
             else:
-                reload_needed = False
                 changes = self._feed.poll(session)
+                # Robust views come and go with whole items (lists add): rebuild then, simply.
+                reload_needed = any(c.entry.signal_type == ROBUST_VIEWS for c in changes)
                 if self._video is not None:
                     with self._lock:
                         self._video.apply_changes(session, changes)
@@ -133,8 +146,9 @@ class Matcher:
             ids = np.fromiter((r.entry_id for r in group), dtype=np.int64, count=len(group))
             if signal in PDQ_SIGNALS:
                 self._pdq.add(ids, hex_to_array([r.value for r in group]))
-            else:
+            elif signal in EXACT_SIGNALS:
                 self._exact.add(ids, signal, [r.value for r in group])
+            # Other signals (vpdq, robust views) are matched by their own stages, not these indexes.
 
     def _set_state(self, row: EntryRow, active: bool) -> int:
         """Make the index agree with the entry's state; 1 if anything changed."""
@@ -157,6 +171,11 @@ class Matcher:
 
     def __len__(self) -> int:
         return len(self._active)
+
+    @property
+    def has_robust(self) -> bool:
+        """Whether any listed item carries the robust signals (then queries should too)."""
+        return self._robust is not None and len(self._robust) > 0
 
     # -- matching ---------------------------------------------------------------------------
     def match_values(
@@ -245,6 +264,8 @@ class Matcher:
                 for v in videos
                 if v.verdict in ("match", "partial")
             ]
+        if not found and not notes and "robust_query" in signals.extra:
+            found = self._match_robust(signals, lists)
         matches = _best_per_entry(found)
         if any(m.signal in EXACT_SIGNALS for m in matches):
             verdict = "known"
@@ -253,6 +274,39 @@ class Matcher:
         else:
             verdict = "unknown"
         return Verdict(verdict, matches, notes, video_json)
+
+
+    def _match_robust(self, signals: FileSignals, lists: Collection[str] | None) -> list[Match]:
+        if self._robust is None or not len(self._robust):
+            return []
+        with self._lock:
+            found = self._robust.search(signals.extra["robust_query"])
+            hit = found[-1] if found and found[-1].is_match else None
+            if hit is None or hit.item not in self._active:  # its pdq entry was disabled
+                return []
+            row = self._rows_for({hit.item}).get(hit.item)
+        if row is None or (lists is not None and row.list_name not in lists):
+            return []
+        return [
+            Match(
+                list=row.list_name,
+                signal=ROBUST_SIGNAL,
+                value=row.value,
+                distance=hit.distance,
+                classification=row.classification,
+                quality=signals.pdq_quality,
+                entry_id=hit.item,
+                source_ref=row.source_ref,
+                score=hit.score,
+            )
+        ]
+
+
+def _robust_index(session: Session, rows: list[EntryRow]) -> RobustIndex | None:
+    keys = robust_item_keys(rows)
+    if not keys:
+        return None
+    return index_from_entries(rows, load_features(session, keys))
 
 
 def _best_per_entry(matches: list[Match]) -> list[Match]:

@@ -19,6 +19,7 @@ class Match:
     entry_id: int
     source_ref: str | None = None
     variant: str | None = None  # the dihedral variant of the query that matched (rotate90, flipx, ...)
+    score: int | None = None  # robust matching only: verified ORB inliers plus PDQ closeness (>= 50)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -37,6 +37,7 @@ class FileResult:
                     "quality": m.quality,
                     "variant": m.variant,
                     "source_ref": m.source_ref,
+                    "score": m.score,
                 }
                 for m in self.matches
             ],
@@ -54,8 +55,9 @@ class FileResult:
         return out
 
 
-def hash_for_check(path: Path) -> tuple[str, FileSignals | None, str | None]:
-    """Worker: read and hash one file (with dihedral PDQ variants); never raises for bad input."""
+def hash_for_check(path: Path, robust: bool = False) -> tuple[str, FileSignals | None, str | None]:
+    """Worker: read and hash one file (with dihedral PDQ variants, and the robust form of a picture
+    where the lists have robust signals); never raises for bad input."""
     from opspoor.media.errors import MediaError
     from opspoor.media.image import read_limited
     from opspoor.signals.compute import compute_signals
@@ -66,7 +68,7 @@ def hash_for_check(path: Path) -> tuple[str, FileSignals | None, str | None]:
         return str(path), None, str(exc)
     except OSError as exc:
         return str(path), None, f"cannot read file: {exc.strerror or exc}"
-    signals = compute_signals(data, dihedral=True)
+    signals = compute_signals(data, dihedral=True, robust_query=robust)
     return str(path), signals, signals.error
 
 

@@ -2,13 +2,14 @@
 
 `install()` registers the robust signal types and a lists entry hook (opspoor.lists.media), so a
 file added to a list whose FileSignals.extra carries the robust values (see `add_robust_extras`)
-gets `opspoor_pdq_views` and `opspoor_orb` entries under the same item_key as its `pdq`.
+gets an `opspoor_pdq_views` entry under the same item_key as its `pdq`; its ORB features (about
+6 KB, too long for an entry value) are kept once per item by opspoor.store.robust.
 `index_from_entries` builds a RobustIndex from the active entries the matcher reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from opspoor.media.image import DecodedImage
@@ -34,7 +35,7 @@ def add_robust_extras(signals: FileSignals, image: DecodedImage) -> None:
 def robust_entry_hook(
     signals: FileSignals, classification: str | None, source_ref: str | None
 ) -> list[NewEntry]:
-    """Entries for the robust values in `signals.extra`, only where the item's PDQ is listed too."""
+    """The views entry for the robust values in `signals.extra`, only where the item's PDQ is listed."""
     from opspoor.lists.rows import NewEntry
     from opspoor.signals.pdq import PDQ_MIN_QUALITY
 
@@ -42,8 +43,8 @@ def robust_entry_hook(
         return []
     return [
         NewEntry(name, signals.extra[name], classification, source_ref, signals.sha256)
-        for name in (PDQ_VIEWS, ORB_FEATURES)
-        if isinstance(signals.extra.get(name), str)
+        for name in (PDQ_VIEWS,)
+        if isinstance(signals.extra.get(name), str) and isinstance(signals.extra.get(ORB_FEATURES), str)
     ]
 
 
@@ -55,19 +56,26 @@ def install() -> None:
     register_entry_hook(robust_entry_hook)
 
 
-def index_from_entries(rows: Iterable[EntryRow]) -> RobustIndex:
-    """A RobustIndex over items that have pdq, views and ORB entries in one list under one item_key.
+def robust_item_keys(rows: Iterable[EntryRow]) -> set[str]:
+    """Items that take part in robust matching: those with an active views entry."""
+    return {row.item_key for row in rows if row.item_key and row.signal_type == PDQ_VIEWS}
+
+
+def index_from_entries(rows: Iterable[EntryRow], features: Mapping[str, str]) -> RobustIndex:
+    """A RobustIndex over items that have pdq and views entries in one list under one item_key, and
+    stored ORB `features` (item_key -> opspoor_orb text).
 
     The item id is the `pdq` entry's id, so a robust match reports the same entry (list, source,
     classification) as a plain PDQ match would. Items lacking any of the three are left to plain PDQ.
     """
     groups: dict[tuple[int, str], dict[str, EntryRow]] = {}
     for row in rows:
-        if row.item_key and row.signal_type in ("pdq", PDQ_VIEWS, ORB_FEATURES):
+        if row.item_key and row.signal_type in ("pdq", PDQ_VIEWS):
             groups.setdefault((row.list_id, row.item_key), {})[row.signal_type] = row
     index = RobustIndex()
-    for group in groups.values():
-        if len(group) == 3:
+    for (_, item_key), group in groups.items():
+        orb = features.get(item_key)
+        if len(group) == 2 and orb is not None:
             pdq = group["pdq"]
-            index.add_entry(pdq.entry_id, pdq.value, group[PDQ_VIEWS].value, group[ORB_FEATURES].value)
+            index.add_entry(pdq.entry_id, pdq.value, group[PDQ_VIEWS].value, orb)
     return index

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from opspoor.media.image import decode_image
+from opspoor.media.image import DecodedImage, decode_image
 from opspoor.media.limits import MediaLimits
 from opspoor.media.sniff import sniff_kind
 from opspoor.signals.crypto import MD5, SHA1, SHA256
@@ -48,8 +48,14 @@ def compute_signals(
     fast: bool = False,
     dihedral: bool = False,
     limits: MediaLimits | None = None,
+    robust_reference: bool = False,
+    robust_query: bool = False,
 ) -> FileSignals:
-    """Hash `data` in memory. Decoding problems are reported in `.error`, never raised."""
+    """Hash `data` in memory. Decoding problems are reported in `.error`, never raised.
+
+    `robust_reference` adds opspoor's robust signals of a picture going into a list (view hashes and
+    ORB features, in `.extra`); `robust_query` adds the robust form of a picture being checked
+    (`.extra["robust_query"]`, held in memory only). See opspoor.robust."""
     from opspoor.media.errors import MediaError
 
     limits = limits or MediaLimits.from_env()
@@ -83,4 +89,22 @@ def compute_signals(
         out.pdq, out.pdq_quality = hash_pixels_fast(pixels)
     else:
         out.pdq, out.pdq_quality = hash_pixels(pixels)
+    if robust_reference or robust_query:
+        _add_robust(out, image, robust_reference, robust_query)
     return out
+
+
+def _add_robust(out: FileSignals, image: DecodedImage, reference: bool, query: bool) -> None:
+    from dataclasses import replace
+
+    from opspoor.robust import entries
+    from opspoor.robust.signals import robust_query_signals
+
+    if reference:
+        entries.add_robust_extras(out, image)
+    if query:
+        data = robust_query_signals(image)
+        # Extract both feature sets now so that the pixels need not travel to the matching process.
+        data.features(False)
+        data.features(True)
+        out.extra["robust_query"] = replace(data, trimmed=None)

@@ -17,9 +17,18 @@ def register(signal: SignalType) -> None:
     _SIGNALS[signal.name] = signal
 
 
+# opspoor's robust signals need OpenCV and FAISS: loaded on first use, not with every command.
+_LAZY = {"opspoor_pdq_views": "opspoor.robust.signals", "opspoor_orb": "opspoor.robust.signals"}
+
+
 def get_signal(name: str) -> SignalType:
+    key = name.strip().lower()
+    if key not in _SIGNALS and key in _LAZY:
+        import importlib
+
+        importlib.import_module(_LAZY[key]).register_robust_signals()
     try:
-        return _SIGNALS[name.strip().lower()]
+        return _SIGNALS[key]
     except KeyError:
         known = ", ".join(sorted(_SIGNALS))
         raise InvalidSignalValue(f"unknown signal type {name!r}; known: {known}") from None
