@@ -97,3 +97,19 @@ def changes_since(
     if limit is not None:
         stmt = stmt.limit(limit)
     return [Change(int(v[10]), _row(v[:10]), v[11]) for v in session.execute(stmt)]
+
+
+def entries_by_id(session: Session, ids: Sequence[int]) -> Iterator[EntryRow]:
+    """Details of the given entries in any state: a matcher reads them for its hits only, so its
+    memory stays near its indexes' own however large the lists grow."""
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for values in session.execute(_rows_select().where(Entry.id.in_(chunk))):
+            yield _row(values)
+
+
+def latest_list_event_id(session: Session) -> int:
+    """The newest list-level event id (0 if none): where a matcher's watch for list changes starts."""
+    from opspoor.store.lists import ListEvent
+
+    return int(session.scalar(select(func.coalesce(func.max(ListEvent.id), 0))) or 0)

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from opspoor.index.exact import ExactIndex
 from opspoor.index.pdq import PDQIndex, hex_to_array
 from opspoor.lists.feed import ChangeFeed, list_changes_since
+from opspoor.lists.reading import entries_by_id, latest_list_event_id
 from opspoor.lists.rows import EntryRow
 from opspoor.lists.service import active_entries
 from opspoor.matching.results import Match, Verdict
-from opspoor.matching.store import entries_by_id, latest_list_event_id
 from opspoor.matching.video_check import VideoChecker, as_match
 from opspoor.robust.entries import index_from_entries, robust_item_keys
 from opspoor.robust.search import RobustIndex
