@@ -164,3 +164,14 @@ def test_store_backed_matcher_follows_changes(db_url: str, original: bytes) -> N
         assert len(first) == 0
     finally:
         engine.dispose()
+
+
+def test_scanner_path_matches_a_rotated_copy(original: bytes) -> None:
+    """Every checking path hashes with the dihedral variants (check_signals), the scanner's too."""
+    from opspoor.scanner.hashing import hash_and_match
+
+    matcher = Matcher.from_entries(_rows(compute_signals(original), "police", 1))
+    rotated = _jpeg(Image.open(io.BytesIO(original)).transpose(Image.Transpose.ROTATE_90))
+    result = hash_and_match(rotated, matcher, None)
+    assert result.verdict == "near"
+    assert result.matches[0]["variant"] not in (None, "original")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from opspoor.media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia
 from opspoor.media.video import VideoLimits, VideoReader, VideoTooLong, iter_frames, probe_video
-from opspoor.signals.compute import compute_signals
+from opspoor.signals.compute import check_signals, compute_signals
 
 # (container, codec, pixel format): the formats the issue names, encoded by the same FFmpeg.
 FORMATS = [
@@ -187,9 +187,12 @@ def test_nothing_is_written_to_disk(testdata: Path, tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     home = Path(os.environ["OPSPOOR_HOME"])
     before = set(home.rglob("*")) | set(tmp_path.rglob("*"))
-    signals = compute_signals((testdata / "video" / "pattern-sd-grey-bar.mp4").read_bytes(), dihedral=True)
+    video = (testdata / "video" / "pattern-sd-grey-bar.mp4").read_bytes()
+    signals = check_signals(video)
     assert signals.error is None and signals.extra["vpdq"]
     assert signals.extra["video"]["frame_count"] == 206 and signals.extra["video"]["fps"] == 30.0
     assert (signals.width, signals.height) == (480, 720)
     assert len(signals.extra["vpdq_dense"].splitlines()) == 206  # the check path's every-frame pass
+    # Hashing alone (opspoor hash, lists add; with or without dihedral variants) skips that pass.
+    assert "vpdq_dense" not in compute_signals(video, dihedral=True).extra
     assert set(home.rglob("*")) | set(tmp_path.rglob("*")) == before

@@ -18,7 +18,7 @@ from opspoor import audit
 from opspoor.hotline import review
 from opspoor.hotline.service import fetch_media
 from opspoor.net.fetch import FetchError
-from opspoor.signals.compute import compute_signals
+from opspoor.signals.compute import check_signals
 from opspoor.signals.pdq import PDQ_MATCH_THRESHOLD
 from opspoor.store.db import transaction
 from opspoor.store.hotline import Item
@@ -53,11 +53,12 @@ def triage_item(hl: Hotline, item_id: int) -> None:
     if fetched.status >= 400:
         _fail(hl, item_id, f"HTTP {fetched.status} when fetched")
         return
-    signals = compute_signals(fetched.content)
+    matcher = hl.matcher()
+    signals = check_signals(fetched.content, robust=matcher.has_robust)
     if signals.error or not signals.sha256:
         _fail(hl, item_id, f"not media that can be hashed: {signals.error or signals.kind}")
         return
-    verdict = hl.matcher().match_file(signals)
+    verdict = matcher.match_file(signals)
     country = hl.country_lookup(item.host, fetched.ip)
     now = hl.now()
     with transaction(hl.factory) as session:

@@ -60,7 +60,7 @@ def hash_for_check(path: Path, robust: bool = False) -> tuple[str, FileSignals |
     where the lists have robust signals); never raises for bad input."""
     from opspoor.media.errors import MediaError
     from opspoor.media.image import read_limited
-    from opspoor.signals.compute import compute_signals
+    from opspoor.signals.compute import check_signals
 
     try:
         data = read_limited(path)
@@ -68,7 +68,7 @@ def hash_for_check(path: Path, robust: bool = False) -> tuple[str, FileSignals |
         return str(path), None, str(exc)
     except OSError as exc:
         return str(path), None, f"cannot read file: {exc.strerror or exc}"
-    signals = compute_signals(data, dihedral=True, robust_query=robust)
+    signals = check_signals(data, robust=robust)
     return str(path), signals, signals.error
 
 

@@ -32,9 +32,10 @@ def load_matcher(store_url: str, lists: Sequence[str] | None) -> tuple[Any, Engi
 
 def hash_and_match(data: bytes, matcher: Any, lists: Sequence[str] | None) -> MediaResult:
     """Every applicable signal of `data`, and the matcher's verdict."""
-    from opspoor.signals.compute import compute_signals
+    from opspoor.signals.compute import check_signals
 
-    signals = compute_signals(data)
+    # Every-frame video hashing would cost seconds per video: the scanner records 1 fps vPDQ only.
+    signals = check_signals(data, video_segments=False)
     result = MediaResult(
         verdict="unknown",
         kind=signals.kind,

@@ -50,8 +50,12 @@ def compute_signals(
     limits: MediaLimits | None = None,
     robust_reference: bool = False,
     robust_query: bool = False,
+    video_segments: bool = False,
 ) -> FileSignals:
     """Hash `data` in memory. Decoding problems are reported in `.error`, never raised.
+
+    `video_segments` also hashes every frame of a video (capped), so that a match can say which
+    segments two videos share; it costs far more than the 1 fps vPDQ and only checking needs it.
 
     `robust_reference` adds opspoor's robust signals of a picture going into a list (view hashes and
     ORB features, in `.extra`); `robust_query` adds the robust form of a picture being checked
@@ -63,11 +67,10 @@ def compute_signals(
     out.md5, out.sha1, out.sha256 = (s.from_bytes(data).value for s in _CRYPTO)
     out.kind = sniff_kind(data[:32])
     if out.kind == "video":
-        # Video (signals/vpdq.py): vpdq, vpdq_trim and the video's facts -> .extra. The check path
-        # (dihedral=True, robust query mode) also hashes every frame, to find shared segments.
+        # Video (signals/vpdq.py): vpdq, vpdq_trim and the video's facts -> .extra.
         from opspoor.signals.vpdq import fill_file_signals
 
-        fill_file_signals(out, data, max_bytes=limits.max_bytes, dense=dihedral)
+        fill_file_signals(out, data, max_bytes=limits.max_bytes, dense=video_segments)
         return out
     try:
         if fast:
@@ -92,6 +95,16 @@ def compute_signals(
     if robust_reference or robust_query:
         _add_robust(out, image, robust_reference, robust_query)
     return out
+
+
+def check_signals(data: bytes, *, robust: bool = False, video_segments: bool = True) -> FileSignals:
+    """The signals every check of a file needs, whoever checks it (CLI, service, scanner, hotline):
+    the 8 dihedral PDQ variants, so rotated and mirrored copies match (they cost no more than one
+    PDQ), opspoor's robust query form where the lists have robust signals, and a video's every-frame
+    hashes for matched segments unless the caller cannot afford them (the scanner)."""
+    return compute_signals(
+        data, dihedral=True, robust_query=robust, video_segments=video_segments
+    )
 
 
 def _add_robust(out: FileSignals, image: DecodedImage, reference: bool, query: bool) -> None:

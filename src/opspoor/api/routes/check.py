@@ -32,7 +32,7 @@ from opspoor.matching.engine import EXACT_SIGNALS, Matcher, parse_query
 from opspoor.matching.engine import Query as MatchQuery
 from opspoor.matching.results import Match, Verdict
 from opspoor.signals.base import InvalidSignalValue
-from opspoor.signals.compute import FileSignals, compute_signals
+from opspoor.signals.compute import FileSignals, check_signals
 from opspoor.signals.pdq import PDQ_MIN_QUALITY
 
 router = APIRouter(prefix="/v1/check", tags=["check"])
@@ -197,8 +197,8 @@ async def _check_bytes(
     state: ServiceState, request: Request, caller: KeyInfo, data: bytes, threshold: int | None, kind: str
 ) -> tuple[Verdict, FileSignals]:
     matcher = _matcher(state)
-    # Dihedral: a rotated or mirrored copy of a listed image must still match.
-    signals = await asyncio.to_thread(compute_signals, data, dihedral=True)
+    # The signals of every check: dihedral variants, robust form, video segments.
+    signals = await asyncio.to_thread(check_signals, data, robust=matcher.has_robust)
     visible = state.visible_lists(caller.tenant)
     if visible:
         verdict = await asyncio.to_thread(matcher.match_file, signals, threshold, visible)
