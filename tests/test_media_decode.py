@@ -227,3 +227,12 @@ def test_damaged_real_files_only_raise_media_errors(cut: int, flips: list[int]) 
             data[f % len(data)] ^= 0x5A
         with contextlib.suppress(MediaError):
             decode_image(bytes(data[: max(0, len(data) - cut)]), limits=MediaLimits(max_pixels=4_000_000))
+
+
+def test_unreadable_paths_raise_a_media_error(tmp_path: Path) -> None:
+    from opspoor.media.errors import MediaError, UnreadableFile
+
+    for path in (tmp_path / "missing.jpg", tmp_path):  # absent, and a folder
+        with pytest.raises(UnreadableFile, match="cannot read file") as info:
+            read_limited(path)
+        assert isinstance(info.value, MediaError)

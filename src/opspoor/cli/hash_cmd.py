@@ -30,9 +30,6 @@ def hash_path(args: tuple[Path, bool, bool]) -> dict[str, Any]:
     except MediaError as exc:
         record.update(_empty(), error=str(exc))
         return record
-    except OSError as exc:
-        record.update(_empty(), error=f"cannot read file: {exc.strerror or exc}")
-        return record
     except Exception as exc:  # noqa: BLE001 - one file's bug must not end a run over a whole seizure
         record.update(_empty(), error=f"internal error while hashing: {type(exc).__name__}: {exc}")
         return record

@@ -84,8 +84,6 @@ def hash_for_list(path: Path) -> tuple[str, Any]:
         return str(path), compute_signals(read_limited(path), robust_reference=True)
     except MediaError as exc:
         return str(path), str(exc)
-    except OSError as exc:
-        return str(path), f"cannot read file: {exc.strerror or exc}"
 
 
 @lists_app.command("create")

@@ -66,8 +66,6 @@ def hash_for_check(path: Path, robust: bool = False) -> tuple[str, FileSignals |
         data = read_limited(path)
     except MediaError as exc:
         return str(path), None, str(exc)
-    except OSError as exc:
-        return str(path), None, f"cannot read file: {exc.strerror or exc}"
     signals = check_signals(data, robust=robust)
     return str(path), signals, signals.error
 

@@ -5,6 +5,7 @@ from opspoor.media.errors import (
     DecompressionBomb,
     MediaError,
     MediaTooLarge,
+    UnreadableFile,
     UnsupportedMedia,
 )
 from opspoor.media.image import DecodedImage, decode_image, read_limited
@@ -18,6 +19,7 @@ __all__ = [
     "MediaError",
     "MediaLimits",
     "MediaTooLarge",
+    "UnreadableFile",
     "UnsupportedMedia",
     "decode_image",
     "read_limited",

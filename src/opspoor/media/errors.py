@@ -15,6 +15,10 @@ class CorruptMedia(MediaError):
     """The bytes start like a known format but cannot be decoded (truncated or damaged)."""
 
 
+class UnreadableFile(MediaError):
+    """The file could not be read at all (missing, a folder, no permission, an I/O error)."""
+
+
 class MediaTooLarge(MediaError):
     """The file is larger than the configured byte limit."""
 

@@ -23,6 +23,7 @@ from opspoor.media.errors import (
     DecompressionBomb,
     MediaError,
     MediaTooLarge,
+    UnreadableFile,
     UnsupportedMedia,
 )
 from opspoor.media.limits import MediaLimits
@@ -77,11 +78,14 @@ class DecodedImage:
 def read_limited(path: Path, limits: MediaLimits | None = None) -> bytes:
     """Read a whole file into memory, refusing files over the byte limit before reading them."""
     limits = limits or MediaLimits.from_env()
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        raise MediaTooLarge(f"file is {size} bytes, over the limit of {limits.max_bytes} bytes")
-    with path.open("rb") as fh:
-        data = fh.read(limits.max_bytes + 1)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise MediaTooLarge(f"file is {size} bytes, over the limit of {limits.max_bytes} bytes")
+        with path.open("rb") as fh:
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from exc
     if len(data) > limits.max_bytes:
         raise MediaTooLarge(f"file grew past the limit of {limits.max_bytes} bytes while read")
     return data
